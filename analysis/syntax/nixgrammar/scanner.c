@@ -1,0 +1,3 @@
+// Compiles the fetched grammar's external scanner (see grammar.go).
+#include "check.h"
+#include "src/scanner.c"
