@@ -52,6 +52,7 @@ func commands() []command {
 		{"shell", "[PATH] [-- CMD...]", "run a command in a component's devShell environment", runShell},
 		{"trust", "[--revoke] [DIR]", "allow monoflake to evaluate a repository", runTrust},
 		{"direnvrc", "", "print the use_monoflake function for direnv", runDirenvrc},
+		{"direnv-export", "[--mode scoped|flake] [COMPONENT]", "print the bash that use_monoflake evaluates (used by direnv)", runDirenvExport},
 		{"init", "[DIR]", "write `use monoflake` .envrc files into components that lack one", runInit},
 		{"version", "", "print the version", runVersion},
 	}
