@@ -1,0 +1,121 @@
+package evalcache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// minNixVersion is the oldest nix whose print-dev-env --json output and
+// flake lock format this package understands.
+const minNixVersion = "2.8.0"
+
+// experimental is passed on every call: flakes are experimental up to current
+// Nix, and users should not need to enable them for monoflake to work.
+var experimental = []string{"--extra-experimental-features", "nix-command flakes"}
+
+// ErrNixMissing reports that no usable nix binary was found.
+var ErrNixMissing = errors.New("nix was not found on PATH; install Nix 2.8 or newer to evaluate devShells (static features keep working)")
+
+// runner starts nix processes. Each runs in its own process group so that
+// cancelling the context kills nix and every builder it forked, and nothing
+// is left behind as a zombie.
+type runner struct {
+	nix     string
+	timeout time.Duration
+}
+
+// nixOutput is what one nix invocation printed.
+type nixOutput struct {
+	Stdout []byte
+	Stderr []byte
+}
+
+func (r runner) run(ctx context.Context, dir string, args ...string) (nixOutput, error) {
+	if r.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.timeout)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, r.nix, append(append([]string{}, experimental...), args...)...)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		// The negative pid addresses the whole process group.
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	out := nixOutput{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return out, fmt.Errorf("nix %s: %w", strings.Join(args, " "), ctxErr)
+		}
+		if errors.Is(err, exec.ErrNotFound) {
+			return out, ErrNixMissing
+		}
+		return out, fmt.Errorf("nix %s: %w", strings.Join(args, " "), err)
+	}
+	return out, nil
+}
+
+var versionPattern = regexp.MustCompile(`(\d+)\.(\d+)(?:\.(\d+))?`)
+
+// NixVersion returns the version of the given nix binary ("" means nix on
+// PATH), such as "2.8.0", or an error that says in one sentence why nix
+// cannot be used: missing, unrunnable or older than 2.8.
+func NixVersion(ctx context.Context, nix string) (string, error) {
+	if nix == "" {
+		nix = "nix"
+	}
+	path, err := exec.LookPath(nix)
+	if err != nil {
+		return "", ErrNixMissing
+	}
+	cmd := exec.CommandContext(ctx, path, "--version")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("running %s --version failed, so devShells cannot be evaluated: %w", path, err)
+	}
+	version := versionPattern.FindString(string(out))
+	if version == "" {
+		return "", fmt.Errorf("cannot read the version of nix from %q", strings.TrimSpace(string(out)))
+	}
+	if compareVersions(version, minNixVersion) < 0 {
+		return "", fmt.Errorf("nix %s is too old to evaluate devShells; monoflake needs Nix %s or newer", version, minNixVersion)
+	}
+	return version, nil
+}
+
+// compareVersions compares dotted numeric versions such as "2.8" and
+// "2.18.1"; missing parts count as zero.
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}

@@ -1,0 +1,3 @@
+"""Nightly aggregation jobs."""
+
+__version__ = "0.3.1"
