@@ -3,7 +3,7 @@
 
 GO        ?= go
 BIN       := bin/monoflake
-GRAMMAR   := analysis/syntax/nixgrammar/src/parser.c
+GRAMMAR   := analysis/syntax/nixgrammar/src/tree_sitter/api.h
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS   := -X main.version=$(VERSION)
 

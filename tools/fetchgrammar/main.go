@@ -30,6 +30,11 @@ const (
 // grammarFiles are the files cgo needs, relative to the module's src folder.
 var grammarFiles = []string{"parser.c", "scanner.c", "tree_sitter/parser.h"}
 
+// runtimeModule provides tree_sitter/api.h, which the flattening code in
+// nixgrammar compiles against; its version is the one go.mod requires, so the
+// header always matches the runtime that is linked in.
+const runtimeModule = "github.com/tree-sitter/go-tree-sitter"
+
 func main() {
 	dest := flag.String("dest", "analysis/syntax/nixgrammar/src", "folder to copy the grammar's C sources into")
 	flag.Parse()
@@ -65,7 +70,12 @@ func fetch(dest string) error {
 			return err
 		}
 	}
-	return nil
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", runtimeModule).Output()
+	if err != nil {
+		return fmt.Errorf("locate %s (is it in go.mod?): %w", runtimeModule, err)
+	}
+	runtimeDir := string(bytes.TrimSpace(out))
+	return copyFile(filepath.Join(runtimeDir, "include", "tree_sitter", "api.h"), filepath.Join(dest, "tree_sitter", "api.h"))
 }
 
 // copyFile writes through a temporary file and a rename so that an

@@ -10,6 +10,7 @@ package nixgrammar
 /*
 #cgo CFLAGS: -std=c11 -I${SRCDIR}/src -Wno-unused-parameter -Wno-unused-but-set-variable
 #include "language.h"
+#include "flatten.h"
 */
 import "C"
 
@@ -22,4 +23,36 @@ import (
 // Language returns the Nix language for a go-tree-sitter parser.
 func Language() *sitter.Language {
 	return sitter.NewLanguage(unsafe.Pointer(C.tree_sitter_nix()))
+}
+
+// Flags of a FlatNode.
+const (
+	Named   = C.MF_NAMED
+	Missing = C.MF_MISSING
+	Extra   = C.MF_EXTRA
+)
+
+// FlatNode is one node of a flattened tree, in pre-order. Its layout matches
+// the C struct mf_node.
+type FlatNode struct {
+	Start  uint32
+	End    uint32
+	Parent int32
+	Symbol uint16
+	Field  uint16
+	Flags  uint8
+	_      [3]byte
+}
+
+// Flatten copies every node of the tree below root into a pre-order slice.
+// It is one cgo call however large the tree is.
+func Flatten(root *sitter.Node) []FlatNode {
+	count := root.DescendantCount()
+	if count == 0 || count > 1<<31-1 {
+		return nil
+	}
+	out := make([]FlatNode, count)
+	// go-tree-sitter documents Node as a C-compatible wrapper of TSNode.
+	n := C.mf_flatten(*(*C.TSNode)(unsafe.Pointer(root)), (*C.mf_node)(unsafe.Pointer(&out[0])), C.int32_t(len(out)))
+	return out[:n]
 }
