@@ -93,7 +93,9 @@ printf '%s' "$T_PLAIN" > plain
 			require.NoError(t, err, "bash: %s", out)
 			require.Empty(t, string(out))
 
-			env := readNulPairs(t, filepath.Join(dir, "env"))
+			data, err := os.ReadFile(filepath.Join(dir, "env"))
+			require.NoError(t, err)
+			env := parseEnv0(data)
 			for name, want := range trickyValues() {
 				require.Equal(t, []byte(want), []byte(env[name]), "variable %s", name)
 			}
@@ -126,18 +128,6 @@ func readNul(t *testing.T, path string) []string {
 		return nil
 	}
 	return strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
-}
-
-// readNulPairs reads `env -0` output.
-func readNulPairs(t *testing.T, path string) map[string]string {
-	t.Helper()
-	env := map[string]string{}
-	for _, kv := range readNul(t, path) {
-		name, value, ok := strings.Cut(kv, "=")
-		require.True(t, ok, "env entry %q", kv)
-		env[name] = value
-	}
-	return env
 }
 
 // TestRenderedFunctionDoesNotReplaceExisting checks that a devShell function
