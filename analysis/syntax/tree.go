@@ -252,3 +252,13 @@ func (n Node) Sexp() string {
 	}
 	return string(b)
 }
+
+// FirstNamedOf returns the first child of the given kind.
+func (n Node) FirstNamedOf(k Kind) Node {
+	for c := n.FirstChild(); c.Valid(); c = c.NextSibling() {
+		if c.Kind() == k {
+			return c
+		}
+	}
+	return Node{}
+}

@@ -1,0 +1,198 @@
+package analysis
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// maxFileSize bounds what is read of one .nix file; larger files are
+// reported instead of parsed (generated lock-like files, mistakes).
+const maxFileSize = 32 << 20
+
+// FindRoot returns the repository root for dir: the topmost directory
+// holding a flake.nix, searching dir and its parents up to the enclosing git
+// repository. ok is false when there is no flake.nix at all.
+func FindRoot(dir string) (root string, ok bool, err error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", false, fmt.Errorf("resolve %s: %w", dir, err)
+	}
+	info, err := os.Stat(abs)
+	if err != nil {
+		return "", false, fmt.Errorf("cannot open %s: %w", dir, err)
+	}
+	if !info.IsDir() {
+		abs = filepath.Dir(abs)
+	}
+	root = abs
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "flake.nix")); err == nil {
+			root, ok = d, true
+		}
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil || filepath.Dir(d) == d {
+			break
+		}
+	}
+	return root, ok, nil
+}
+
+// skipDir reports directories that never hold a component's Nix files.
+func skipDir(name string) bool {
+	switch name {
+	case ".git", ".direnv", "node_modules", ".jj", ".hg":
+		return true
+	}
+	return strings.HasPrefix(name, "result")
+}
+
+// listNixFiles returns the .nix files of the repository. In a git work tree
+// git itself lists them, which honours every ignore rule and never visits
+// the non-Nix files; elsewhere the tree is walked. Symlinks are followed
+// only when they stay inside the repository.
+func listNixFiles(ctx context.Context, root string) ([]string, error) {
+	files, err := gitNixFiles(ctx, root)
+	if err != nil {
+		files, err = walkNixFiles(ctx, root)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := files[:0]
+	for _, f := range files {
+		if keepFile(root, f) {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func gitNixFiles(ctx context.Context, root string) ([]string, error) {
+	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
+		// Only ask git when root is the top of a work tree: below one, git
+		// would list paths relative to a different top.
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, "git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--", "*.nix")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git ls-files: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	var files []string
+	for _, rel := range bytes.Split(out, []byte{0}) {
+		if len(rel) == 0 {
+			continue
+		}
+		p := filepath.Join(root, string(rel))
+		if hasSkippedDir(root, p) {
+			continue
+		}
+		files = append(files, p)
+	}
+	return files, nil
+}
+
+func hasSkippedDir(root, p string) bool {
+	rel, err := filepath.Rel(root, filepath.Dir(p))
+	if err != nil || rel == "." {
+		return false
+	}
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		if skipDir(part) {
+			return true
+		}
+	}
+	return false
+}
+
+func walkNixFiles(ctx context.Context, root string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if err != nil {
+			// An unreadable directory or a file vanishing mid-walk loses
+			// only that entry.
+			if d != nil && d.IsDir() && p != root {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if p != root && skipDir(d.Name()) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(d.Name(), ".nix") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.SkipDir) {
+		return nil, fmt.Errorf("walk %s: %w", root, err)
+	}
+	return files, nil
+}
+
+// keepFile drops symlinks that lead out of the repository or nowhere.
+func keepFile(root, p string) bool {
+	info, err := os.Lstat(p)
+	if err != nil {
+		return true // reported as unreadable when read
+	}
+	if info.Mode()&fs.ModeSymlink == 0 {
+		return true
+	}
+	target, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return false
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(realRoot, target)
+	return err == nil && !strings.HasPrefix(rel, "..")
+}
+
+// readNixFile reads a file for indexing, refusing what cannot be Nix.
+func readNixFile(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	if info.Size() > maxFileSize {
+		return nil, fmt.Errorf("file is %d MB, larger than the %d MB monoflake reads", info.Size()>>20, maxFileSize>>20)
+	}
+	src := make([]byte, info.Size())
+	n, err := io.ReadFull(f, src)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, err
+	}
+	src = src[:n]
+	if bytes.IndexByte(src[:min(len(src), 8000)], 0) >= 0 {
+		return nil, fmt.Errorf("binary file (it contains NUL bytes)")
+	}
+	return src, nil
+}

@@ -1,0 +1,239 @@
+package analysis
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// model is everything resolved across files: components, the output
+// index, where each reference points, and the diagnostics per file.
+type model struct {
+	components []*Component
+	byName     map[string]*Component
+	outputs    []*Output
+	// defs indexes outputs by outputKey.
+	defs map[outputKey][]*Output
+	// open holds categories (per input, "" for self) whose names are
+	// computed somewhere: references into them are never unknown.
+	open map[string]map[string]bool
+	// inputs maps a flake.nix to its path inputs: name -> component.
+	inputs map[string]map[string]*Component
+	// reachable is the flake's module tree: module file -> imported.
+	reachable map[string]bool
+	// computed is set when some imports are computed from directories.
+	computed bool
+	diags    map[string][]Diagnostic
+}
+
+type outputKey struct {
+	component string // defining sub-flake for input references; "" for the flake itself
+	category  string
+	name      string
+}
+
+// resolve builds the model from the facts of every file.
+func resolve(s *Snapshot) *model {
+	m := &model{
+		byName:    map[string]*Component{},
+		defs:      map[outputKey][]*Output{},
+		open:      map[string]map[string]bool{},
+		inputs:    map[string]map[string]*Component{},
+		reachable: map[string]bool{},
+		diags:     map[string][]Diagnostic{},
+	}
+	rootFlake := filepath.Join(s.Root, "flake.nix")
+	m.walkModules(s, rootFlake)
+	m.buildComponents(s, rootFlake)
+	m.indexOutputs(s)
+	m.resolveInputs(s, rootFlake)
+	m.diagnose(s)
+	return m
+}
+
+// reresolve re-resolves after one file changed. The model is cheap to
+// rebuild from facts (no parsing), so it is rebuilt whole: correctness
+// first, and cross-file effects (an output renamed in one component makes a
+// reference in another unknown) come out right by construction.
+func reresolve(old, s *Snapshot, before, after *File) *model {
+	return resolve(s)
+}
+
+// walkModules follows imports from the root flake through every module.
+func (m *model) walkModules(s *Snapshot, rootFlake string) {
+	queue := []string{rootFlake}
+	m.reachable[rootFlake] = true
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		f := s.files[p]
+		if f == nil || f.facts == nil {
+			continue
+		}
+		var next []string
+		for _, imp := range f.facts.imports {
+			next = append(next, moduleFile(imp.Target))
+		}
+		for _, dir := range f.facts.computedImports {
+			m.computed = true
+			prefix := dir + string(filepath.Separator)
+			for q := range s.files {
+				if strings.HasPrefix(q, prefix) {
+					next = append(next, q)
+				}
+			}
+		}
+		sort.Strings(next)
+		for _, q := range next {
+			if !m.reachable[q] {
+				m.reachable[q] = true
+				queue = append(queue, q)
+			}
+		}
+	}
+}
+
+// moduleFile maps an imported path to the file Nix reads: a directory means
+// its default.nix.
+func moduleFile(target string) string {
+	if strings.HasSuffix(target, ".nix") {
+		return target
+	}
+	if info, err := os.Stat(target); err == nil && info.IsDir() {
+		return filepath.Join(target, "default.nix")
+	}
+	return target
+}
+
+// componentDir is the directory a module file stands for: the file's own
+// directory, or its parent when the file sits in a nix/ folder
+// (backend/nix/outputs.nix belongs to backend).
+func componentDir(root, file string) string {
+	dir := filepath.Dir(file)
+	if filepath.Base(dir) == "nix" && dir != root {
+		dir = filepath.Dir(dir)
+	}
+	return dir
+}
+
+func (m *model) buildComponents(s *Snapshot, rootFlake string) {
+	byDir := map[string]*Component{}
+	add := func(dir string, subFlake bool) *Component {
+		if c := byDir[dir]; c != nil {
+			return c
+		}
+		name := filepath.Base(dir)
+		c := &Component{Name: name, Dir: dir, SubFlake: subFlake}
+		byDir[dir] = c
+		return c
+	}
+	paths := make([]string, 0, len(s.files))
+	for p := range s.files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	// Sub-flakes: every flake.nix below the root.
+	for _, p := range paths {
+		if filepath.Base(p) == "flake.nix" && p != rootFlake {
+			c := add(filepath.Dir(p), true)
+			c.Modules = append(c.Modules, p)
+		}
+	}
+	// Modules of the flake that define outputs.
+	for _, p := range paths {
+		f := s.files[p]
+		if !m.reachable[p] || p == rootFlake || f.facts == nil || len(f.facts.outputs) == 0 && len(f.facts.open) == 0 {
+			continue
+		}
+		c := add(componentDir(s.Root, p), false)
+		c.Modules = append(c.Modules, p)
+	}
+	// Outputs the root flake defines itself belong to a component named
+	// after the repository.
+	if f := s.files[rootFlake]; f != nil && f.facts != nil && len(f.facts.outputs) > 0 {
+		c := add(s.Root, false)
+		c.Modules = append(c.Modules, rootFlake)
+	}
+	// Outputs come from the component's modules.
+	for _, c := range byDir {
+		for _, p := range c.Modules {
+			for _, d := range s.files[p].facts.outputs {
+				c.Outputs = append(c.Outputs, &Output{
+					Category: d.Category, Name: d.Name, FlakeOnly: d.FlakeOnly, System: d.System,
+					Component: c.Name, Def: Location{File: p, Span: d.Span},
+				})
+			}
+		}
+	}
+	// Names must be unique: two components in directories with the same
+	// base name are told apart by their path relative to the root.
+	count := map[string]int{}
+	for _, c := range byDir {
+		count[c.Name]++
+	}
+	for _, c := range byDir {
+		if count[c.Name] > 1 {
+			if rel, err := filepath.Rel(s.Root, c.Dir); err == nil && rel != "." {
+				c.Name = filepath.ToSlash(rel)
+				for _, o := range c.Outputs {
+					o.Component = c.Name
+				}
+			}
+		}
+		m.components = append(m.components, c)
+	}
+	sort.Slice(m.components, func(i, j int) bool { return m.components[i].Name < m.components[j].Name })
+	for _, c := range m.components {
+		m.byName[c.Name] = c
+	}
+	// Files: every indexed file belongs to its nearest component directory.
+	for _, p := range paths {
+		if c := nearest(m.components, p); c != nil {
+			c.Files = append(c.Files, p)
+		}
+	}
+}
+
+func nearest(components []*Component, path string) *Component {
+	var best *Component
+	for _, c := range components {
+		if strings.HasPrefix(path, c.Dir+string(filepath.Separator)) && (best == nil || len(c.Dir) > len(best.Dir)) {
+			best = c
+		}
+	}
+	return best
+}
+
+func (m *model) indexOutputs(s *Snapshot) {
+	for _, c := range m.components {
+		owner := ""
+		if c.SubFlake {
+			owner = c.Name
+		}
+		for _, o := range c.Outputs {
+			k := outputKey{owner, o.Category, o.Name}
+			m.defs[k] = append(m.defs[k], o)
+			m.outputs = append(m.outputs, o)
+		}
+		for _, p := range c.Modules {
+			for _, cat := range s.files[p].facts.open {
+				if m.open[owner] == nil {
+					m.open[owner] = map[string]bool{}
+				}
+				m.open[owner][cat] = true
+			}
+		}
+	}
+	sort.Slice(m.outputs, func(i, j int) bool {
+		a, b := m.outputs[i], m.outputs[j]
+		if a.Category != b.Category {
+			return a.Category < b.Category
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Component < b.Component
+	})
+}
+

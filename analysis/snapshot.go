@@ -1,0 +1,257 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/monoflake/monoflake/analysis/syntax"
+)
+
+// File is one indexed Nix file of a snapshot.
+type File struct {
+	Path  string
+	Tree  *syntax.Tree // nil when the file could not be read
+	Err   error        // why the file could not be read
+	facts *facts
+	// missing marks references (by index into facts.refs) whose target
+	// did not exist when the file was indexed.
+	missing map[int]bool
+}
+
+// Lines returns the file's line index (nil when unreadable).
+func (f *File) Lines() *syntax.Lines {
+	if f == nil || f.Tree == nil {
+		return nil
+	}
+	return f.Tree.Lines
+}
+
+// Snapshot is an immutable view of a workspace: every Nix file, parsed, and
+// the model resolved from them. Methods are safe for concurrent use.
+type Snapshot struct {
+	Root string
+	// HasFlake is false when no flake.nix was found; the directory is then
+	// indexed as plain Nix files.
+	HasFlake bool
+	Config   Config
+	// ConfigErr is a problem with the configuration file, if any.
+	ConfigErr error
+	files     map[string]*File
+	model     *model
+}
+
+// Load indexes the repository containing dir: the topmost flake.nix above
+// dir (see FindRoot), every .nix file below it, parsed in parallel.
+func Load(ctx context.Context, dir string) (*Snapshot, error) {
+	root, hasFlake, err := FindRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := listNixFiles(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	cfg, cfgErr := LoadConfig(root)
+	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths))}
+	files, err := indexFiles(ctx, paths, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		s.files[f.Path] = f
+	}
+	s.model = resolve(s)
+	return s, nil
+}
+
+// indexFiles reads and parses paths in parallel with one parser per worker.
+// Per-file failures (unreadable, binary, vanished, a parser panic) become
+// File.Err; only cancellation fails the whole call.
+func indexFiles(ctx context.Context, paths []string, override func(string) ([]byte, bool)) ([]*File, error) {
+	out := make([]*File, len(paths))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(paths)))
+	var next atomic.Int64
+	p := pool.New().WithContext(ctx).WithMaxGoroutines(workers)
+	for w := 0; w < workers; w++ {
+		p.Go(func(ctx context.Context) error {
+			parser := syntax.NewParser()
+			defer parser.Close()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(paths) {
+					return nil
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				var src []byte
+				var ok bool
+				if override != nil {
+					src, ok = override(paths[i])
+				}
+				out[i] = indexFile(parser, paths[i], src, ok)
+			}
+		})
+	}
+	if err := p.Wait(); err != nil {
+		return nil, fmt.Errorf("indexing cancelled: %w", err)
+	}
+	return out, nil
+}
+
+// indexFile parses one file (from src when given, else from disk).
+func indexFile(parser *syntax.Parser, path string, src []byte, haveSrc bool) (f *File) {
+	f = &File{Path: path}
+	defer func() {
+		// A parser bug must cost one file, not the index.
+		if r := recover(); r != nil {
+			f.Tree, f.facts, f.Err = nil, nil, fmt.Errorf("internal error while parsing: %v", r)
+		}
+	}()
+	if !haveSrc {
+		var err error
+		if src, err = readNixFile(path); err != nil {
+			f.Err = err
+			return f
+		}
+	}
+	f.Tree = parser.Parse(src)
+	f.facts = extractFacts(path, f.Tree)
+	f.missing = checkTargets(f.facts.refs)
+	return f
+}
+
+// checkTargets stats the targets of path references.
+func checkTargets(refs []Reference) map[int]bool {
+	var missing map[int]bool
+	for i, r := range refs {
+		if r.Kind == OutputRef {
+			continue
+		}
+		if _, err := os.Stat(r.Target); err != nil {
+			if missing == nil {
+				missing = map[int]bool{}
+			}
+			missing[i] = true
+		}
+	}
+	return missing
+}
+
+// WithFile returns a snapshot in which path has the content src (an
+// editor's unsaved buffer, or a file changed on disk), reparsed and
+// re-resolved. The receiver is unchanged.
+func (s *Snapshot) WithFile(ctx context.Context, parser *syntax.Parser, path string, src []byte) *Snapshot {
+	f := indexFile(parser, path, src, true)
+	return s.withIndexed(f)
+}
+
+// WithTree is WithFile for a file already parsed by the caller (an edited
+// document reparsed incrementally).
+func (s *Snapshot) WithTree(path string, tree *syntax.Tree) *Snapshot {
+	f := &File{Path: path, Tree: tree}
+	f.facts = extractFacts(path, tree)
+	f.missing = checkTargets(f.facts.refs)
+	return s.withIndexed(f)
+}
+
+// WithDiskFile re-reads path from disk; a file that no longer exists is
+// removed from the snapshot.
+func (s *Snapshot) WithDiskFile(ctx context.Context, parser *syntax.Parser, path string) *Snapshot {
+	if _, err := os.Lstat(path); err != nil {
+		return s.WithoutFile(path)
+	}
+	if !strings.HasSuffix(path, ".nix") || !keepFile(s.Root, path) {
+		return s
+	}
+	return s.withIndexed(indexFile(parser, path, nil, false))
+}
+
+// WithoutFile returns a snapshot without path.
+func (s *Snapshot) WithoutFile(path string) *Snapshot {
+	if _, ok := s.files[path]; !ok {
+		return s
+	}
+	n := s.clone()
+	delete(n.files, path)
+	n.model = resolve(n)
+	return n
+}
+
+func (s *Snapshot) withIndexed(f *File) *Snapshot {
+	n := s.clone()
+	old := s.files[f.Path]
+	n.files[f.Path] = f
+	n.model = reresolve(s, n, old, f)
+	return n
+}
+
+func (s *Snapshot) clone() *Snapshot {
+	n := *s
+	n.files = make(map[string]*File, len(s.files)+1)
+	for k, v := range s.files {
+		n.files[k] = v
+	}
+	return &n
+}
+
+// File returns the indexed file at path, or nil.
+func (s *Snapshot) File(path string) *File { return s.files[filepath.Clean(path)] }
+
+// Files returns the paths of every indexed file, sorted.
+func (s *Snapshot) Files() []string {
+	out := make([]string, 0, len(s.files))
+	for p := range s.files {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Components returns the components, sorted by name.
+func (s *Snapshot) Components() []*Component { return s.model.components }
+
+// Component returns the component with the given name, or nil.
+func (s *Snapshot) Component(name string) *Component { return s.model.byName[name] }
+
+// ComponentOf returns the component a path belongs to: the one whose
+// directory is the nearest ancestor of path. nil when none is.
+func (s *Snapshot) ComponentOf(path string) *Component {
+	path = filepath.Clean(path)
+	var best *Component
+	for _, c := range s.model.components {
+		if (path == c.Dir || strings.HasPrefix(path, c.Dir+string(filepath.Separator))) && (best == nil || len(c.Dir) > len(best.Dir)) {
+			best = c
+		}
+	}
+	return best
+}
+
+// Diagnostics returns the diagnostics of one file.
+func (s *Snapshot) Diagnostics(path string) []Diagnostic { return s.model.diags[filepath.Clean(path)] }
+
+// AllDiagnostics returns every diagnostic, sorted by file and position.
+func (s *Snapshot) AllDiagnostics() []Diagnostic {
+	var out []Diagnostic
+	for _, p := range s.Files() {
+		out = append(out, s.model.diags[p]...)
+	}
+	for p, d := range s.model.diags {
+		if _, ok := s.files[p]; !ok {
+			out = append(out, d...)
+		}
+	}
+	return out
+}
+
+// Outputs returns every output defined in the workspace, sorted by
+// category and name.
+func (s *Snapshot) Outputs() []*Output { return s.model.outputs }
