@@ -236,4 +236,3 @@ func (m *model) indexOutputs(s *Snapshot) {
 		return a.Component < b.Component
 	})
 }
-
