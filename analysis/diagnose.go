@@ -49,6 +49,12 @@ func (m *model) lookup(s *Snapshot, r Reference) (defs []*Output, owner string, 
 		}
 		owner = c.Name
 	}
+	if r.Category == Formatter {
+		// formatter is a single output per system; its "name" is the
+		// attribute after it (a package attribute), so look the category up.
+		defs = m.defs[outputKey{owner, Formatter, Formatter}]
+		return defs, owner, false
+	}
 	defs = m.defs[outputKey{owner, r.Category, r.Name}]
 	return defs, owner, len(defs) > 0 || !m.open[owner][r.Category]
 }
@@ -83,6 +89,8 @@ func (m *model) diagnose(s *Snapshot) {
 				if len(defs) == 0 && known {
 					add(m.unknownOutput(r, owner))
 				}
+				k := outputKey{owner, r.Category, r.Name}
+				m.refsTo[k] = append(m.refsTo[k], r.Loc)
 				for _, d := range defs {
 					if from != nil && d.Component != from.Name {
 						if deps[from] == nil {

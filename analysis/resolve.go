@@ -25,6 +25,10 @@ type model struct {
 	// computed is set when some imports are computed from directories.
 	computed bool
 	diags    map[string][]Diagnostic
+	// defsIn indexes outputs by the file defining them.
+	defsIn map[string][]*Output
+	// refsTo lists the references resolving to each output key.
+	refsTo map[outputKey][]Location
 }
 
 type outputKey struct {
@@ -42,6 +46,8 @@ func resolve(s *Snapshot) *model {
 		inputs:    map[string]map[string]*Component{},
 		reachable: map[string]bool{},
 		diags:     map[string][]Diagnostic{},
+		defsIn:    map[string][]*Output{},
+		refsTo:    map[outputKey][]Location{},
 	}
 	rootFlake := filepath.Join(s.Root, "flake.nix")
 	m.walkModules(s, rootFlake)
@@ -214,6 +220,7 @@ func (m *model) indexOutputs(s *Snapshot) {
 		for _, o := range c.Outputs {
 			k := outputKey{owner, o.Category, o.Name}
 			m.defs[k] = append(m.defs[k], o)
+			m.defsIn[o.Def.File] = append(m.defsIn[o.Def.File], o)
 			m.outputs = append(m.outputs, o)
 		}
 		for _, p := range c.Modules {

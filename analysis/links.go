@@ -1,0 +1,61 @@
+package analysis
+
+import (
+	"path/filepath"
+
+	"github.com/monoflake/monoflake/analysis/syntax"
+)
+
+// Link is a path literal that names an existing file or folder.
+type Link struct {
+	Span   syntax.Span
+	Target string
+}
+
+// Links returns the path literals of a file whose targets exist.
+func Links(s *Snapshot, file string) []Link {
+	f := s.files[filepath.Clean(file)]
+	if f == nil || f.facts == nil {
+		return nil
+	}
+	var out []Link
+	for i, r := range f.facts.refs {
+		if r.Kind == OutputRef || f.missing[i] {
+			continue
+		}
+		target := r.Target
+		if r.Kind == ImportRef {
+			target = moduleFile(target)
+		}
+		out = append(out, Link{Span: r.Loc.Span, Target: target})
+	}
+	return out
+}
+
+// Lens marks a devShell definition: the component it belongs to and its
+// name, so an editor can show and act on the component's environment.
+type Lens struct {
+	Span      syntax.Span
+	Component string
+	Shell     string
+	// Primary is set when this shell is the component's devShell (the one
+	// `monoflake env` and direnv load).
+	Primary bool
+}
+
+// DevShellLenses returns a Lens per devShell a file defines.
+func DevShellLenses(s *Snapshot, file string) []Lens {
+	var out []Lens
+	for _, o := range s.model.defsIn[filepath.Clean(file)] {
+		if o.Category != DevShells {
+			continue
+		}
+		l := Lens{Span: o.Def.Span, Component: o.Component, Shell: o.Name}
+		if c := s.model.byName[o.Component]; c != nil {
+			shell, ok := s.ShellFor(c)
+			l.Primary = ok && shell == o.Name
+		}
+		out = append(out, l)
+	}
+	return out
+}

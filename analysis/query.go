@@ -1,0 +1,143 @@
+package analysis
+
+import (
+	"path/filepath"
+	"sort"
+)
+
+// at finds what is at offset in file: an indexed reference, or the name of
+// an output definition.
+func (s *Snapshot) at(file string, offset int) (*Reference, *Output) {
+	file = filepath.Clean(file)
+	f := s.files[file]
+	if f == nil || f.facts == nil {
+		return nil, nil
+	}
+	for _, o := range s.model.defsIn[file] {
+		if o.Def.Span.Contains(offset) {
+			return nil, o
+		}
+	}
+	var best *Reference
+	for i := range f.facts.refs {
+		r := &f.facts.refs[i]
+		// The innermost (shortest) span wins: a path inside an import.
+		if r.Loc.Span.Contains(offset) && (best == nil || r.Loc.Span.Len() < best.Loc.Span.Len()) {
+			best = r
+		}
+	}
+	return best, nil
+}
+
+// keyOf returns the output key a reference or definition stands for.
+func (s *Snapshot) keyOf(r *Reference, o *Output) (outputKey, bool) {
+	if o != nil {
+		owner := ""
+		if c := s.model.byName[o.Component]; c != nil && c.SubFlake {
+			owner = c.Name
+		}
+		return outputKey{owner, o.Category, o.Name}, true
+	}
+	if r != nil && r.Kind == OutputRef {
+		_, owner, _ := s.model.lookup(s, *r)
+		if r.Input != "" && owner == "" {
+			return outputKey{}, false
+		}
+		return outputKey{owner, r.Category, r.Name}, true
+	}
+	return outputKey{}, false
+}
+
+// Closure returns the Nix files evaluating a component may read: its own
+// files, the files they import, the flake's shared modules (those defining
+// no component outputs) and the root flake.nix, sorted.
+func (s *Snapshot) Closure(c *Component) []string {
+	seen := map[string]bool{}
+	var queue []string
+	push := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			queue = append(queue, p)
+		}
+	}
+	for _, p := range c.Files {
+		push(p)
+	}
+	for _, p := range c.Modules {
+		push(p)
+	}
+	if !c.SubFlake {
+		push(filepath.Join(s.Root, "flake.nix"))
+		for p := range s.model.reachable {
+			if f := s.files[p]; f != nil && f.facts != nil && len(f.facts.outputs) == 0 && len(f.facts.open) == 0 {
+				push(p)
+			}
+		}
+	}
+	for i := 0; i < len(queue); i++ {
+		f := s.files[queue[i]]
+		if f == nil || f.facts == nil {
+			continue
+		}
+		for _, r := range f.facts.refs {
+			if r.Kind == ImportRef {
+				if t := moduleFile(r.Target); s.files[t] != nil {
+					push(t)
+				}
+			}
+		}
+		for _, imp := range f.facts.imports {
+			if t := moduleFile(imp.Target); s.files[t] != nil {
+				push(t)
+			}
+		}
+	}
+	sort.Strings(queue)
+	return queue
+}
+
+// DependencyClosure returns the component and every component it depends
+// on, transitively, sorted by name.
+func (s *Snapshot) DependencyClosure(c *Component) []*Component {
+	seen := map[string]bool{c.Name: true}
+	out := []*Component{c}
+	for i := 0; i < len(out); i++ {
+		for _, d := range out[i].Deps {
+			if !seen[d] && s.model.byName[d] != nil {
+				seen[d] = true
+				out = append(out, s.model.byName[d])
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ShellFor returns the devShell that belongs to a component: the one the
+// configuration names, else the devShell named like the component, else
+// the first devShell the component defines, else "default" for a
+// sub-flake. ok is false when there is none.
+func (s *Snapshot) ShellFor(c *Component) (string, bool) {
+	if name, ok := s.Config.Shells[c.Name]; ok && name != "" {
+		return name, true
+	}
+	var first string
+	for _, o := range c.Outputs {
+		if o.Category != DevShells {
+			continue
+		}
+		if o.Name == c.Name {
+			return o.Name, true
+		}
+		if first == "" {
+			first = o.Name
+		}
+	}
+	if first != "" {
+		return first, true
+	}
+	if c.SubFlake {
+		return "default", true
+	}
+	return "", false
+}

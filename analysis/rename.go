@@ -1,0 +1,70 @@
+package analysis
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/monoflake/monoflake/analysis/syntax"
+)
+
+// TextEdit replaces a span of a file with new text.
+type TextEdit struct {
+	Span    syntax.Span
+	NewText string
+}
+
+// ErrCannotRename is wrapped by the errors PrepareRename and Rename return
+// when the name at the position cannot be renamed safely.
+var ErrCannotRename = errors.New("cannot rename")
+
+var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_'-]*$`)
+
+// PrepareRename reports the span and current name of the output at offset,
+// or why it cannot be renamed.
+func PrepareRename(s *Snapshot, file string, offset int) (syntax.Span, string, error) {
+	ref, def := s.at(file, offset)
+	key, ok := s.keyOf(ref, def)
+	if !ok {
+		return syntax.Span{}, "", fmt.Errorf("%w: there is no flake output at this position", ErrCannotRename)
+	}
+	if len(s.model.defs[key]) == 0 {
+		if s.model.open[key.component][key.category] {
+			return syntax.Span{}, "", fmt.Errorf("%w: %s.%s is produced dynamically (its name is computed), so its definition cannot be edited", ErrCannotRename, key.category, key.name)
+		}
+		return syntax.Span{}, "", fmt.Errorf("%w: no component defines %s.%s", ErrCannotRename, key.category, key.name)
+	}
+	if def != nil {
+		return def.Def.Span, def.Name, nil
+	}
+	return ref.Loc.Span, ref.Name, nil
+}
+
+// Rename renames the output at offset and every reference to it, across
+// all components, returning the edits per file. It refuses names that are
+// computed, invalid or already taken.
+func Rename(s *Snapshot, file string, offset int, newName string) (map[string][]TextEdit, error) {
+	if _, _, err := PrepareRename(s, file, offset); err != nil {
+		return nil, err
+	}
+	ref, def := s.at(file, offset)
+	key, _ := s.keyOf(ref, def)
+	if !validName.MatchString(newName) {
+		return nil, fmt.Errorf("%w: %q is not a valid attribute name", ErrCannotRename, newName)
+	}
+	if newName == key.name {
+		return map[string][]TextEdit{}, nil
+	}
+	if others := s.model.defs[outputKey{key.component, key.category, newName}]; len(others) > 0 {
+		o := others[0]
+		return nil, fmt.Errorf("%w: %s.%s already exists (defined by component %s)", ErrCannotRename, key.category, newName, o.Component)
+	}
+	edits := map[string][]TextEdit{}
+	for _, d := range s.model.defs[key] {
+		edits[d.Def.File] = append(edits[d.Def.File], TextEdit{Span: d.Def.Span, NewText: newName})
+	}
+	for _, loc := range s.model.refsTo[key] {
+		edits[loc.File] = append(edits[loc.File], TextEdit{Span: loc.Span, NewText: newName})
+	}
+	return edits, nil
+}
