@@ -33,13 +33,13 @@ type CompletionItem struct {
 // cursor on its line. The text is read rather than the tree because the
 // tree of a half-typed expression is full of errors.
 var (
-	categoryNames  = `(packages|devShells|apps|checks|legacyPackages)`
-	word           = `([A-Za-z0-9_'-]*)$`
-	reSelfPrime    = regexp.MustCompile(`(?:self'|config)\.` + categoryNames + `\.` + word)
-	reSelfSystem   = regexp.MustCompile(`(?:inputs\.)?self\.` + categoryNames + `\.(?:\$\{[^}]*\}|[A-Za-z0-9_-]+)\.` + word)
-	reInputPrime   = regexp.MustCompile(`inputs'\.([A-Za-z0-9_-]+)\.` + categoryNames + `\.` + word)
-	reInherit      = regexp.MustCompile(`inherit\s*\(\s*(?:self'|config)\.` + categoryNames + `\s*\)[A-Za-z0-9_'\s-]*?` + word)
-	rePathLiteral  = regexp.MustCompile(`(?:^|[\s\[(=:])(\.{1,2}/[A-Za-z0-9._+/-]*)$`)
+	categoryNames = `(packages|devShells|apps|checks|legacyPackages)`
+	word          = `([A-Za-z0-9_'-]*)$`
+	reSelfPrime   = regexp.MustCompile(`(?:self'|config)\.` + categoryNames + `\.` + word)
+	reSelfSystem  = regexp.MustCompile(`(?:inputs\.)?self\.` + categoryNames + `\.(?:\$\{[^}]*\}|[A-Za-z0-9_-]+)\.` + word)
+	reInputPrime  = regexp.MustCompile(`inputs'\.([A-Za-z0-9_-]+)\.` + categoryNames + `\.` + word)
+	reInherit     = regexp.MustCompile(`inherit\s*\(\s*(?:self'|config)\.` + categoryNames + `\s*\)[A-Za-z0-9_'\s-]*?` + word)
+	rePathLiteral = regexp.MustCompile(`(?:^|[\s\[(=:])(\.{1,2}/[A-Za-z0-9._+/-]*)$`)
 )
 
 // Complete proposes output names after self'.packages., config.packages.,
