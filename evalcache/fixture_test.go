@@ -85,6 +85,7 @@ func gitInit(t testing.TB, dir string) {
 	for _, args := range [][]string{
 		{"init", "-q"},
 		{"add", "-A"},
+		{"-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "fixture"},
 	} {
 		cmd := exec.Command("git", args...)
 		cmd.Dir = dir

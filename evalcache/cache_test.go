@@ -1,0 +1,410 @@
+package evalcache
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is a log sink safe for the cache's background goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) count(s string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Count(b.buf.String(), s)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// testCache opens a cache in a temporary folder that trusts root.
+func testCache(t *testing.T, root string, opts Options) (*Cache, *syncBuffer) {
+	t.Helper()
+	log := &syncBuffer{}
+	if opts.Dir == "" {
+		opts.Dir = filepath.Join(t.TempDir(), "cache")
+	}
+	if opts.DataDir == "" {
+		opts.DataDir = filepath.Join(t.TempDir(), "data")
+	}
+	opts.Log = log
+	home := t.TempDir()
+	opts.Getenv = func(k string) string {
+		if k == "HOME" {
+			return home
+		}
+		return ""
+	}
+	c, err := Open(opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	if root != "" {
+		require.NoError(t, c.Trust(root))
+	}
+	return c, log
+}
+
+func monorepoRequest(root, component, shell string) Request {
+	return Request{Root: root, Component: component, ComponentDir: filepath.Join(root, component), Shell: shell, System: "x86_64-linux"}
+}
+
+// prunedFor rewrites the fixture's flake.nix the way the analysis model
+// will: absolute paths, and a module list holding only the given modules.
+func prunedFor(t *testing.T, root string, modules ...string) *Pruned {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(root, "flake.nix"))
+	require.NoError(t, err)
+	list := regexp.MustCompile(`(?s)imports = \[.*?\];`)
+	var abs []string
+	for _, m := range modules {
+		if strings.HasPrefix(m, "{") { // an inline module
+			abs = append(abs, "("+m+")")
+			continue
+		}
+		abs = append(abs, filepath.Join(root, m))
+	}
+	out := list.ReplaceAllString(string(src), "imports = [ "+strings.Join(abs, " ")+" ];")
+	out = strings.ReplaceAll(out, "import ./", "import "+root+"/")
+	return &Pruned{FlakeSource: []byte(out), Modules: abs}
+}
+
+func editFile(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(data), old)
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
+}
+
+func TestGetCachesAndRevalidates(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	c, log := testCache(t, root, Options{})
+	ctx := context.Background()
+	req := monorepoRequest(root, "backend", "backend")
+
+	res, err := c.Get(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, Fresh, res.State)
+	require.False(t, res.Hit)
+	require.Equal(t, "8080", res.Env.Variables["BACKEND_PORT"].Value)
+	require.Contains(t, res.Files, filepath.Join(root, "backend/nix/outputs.nix"))
+	require.NotContains(t, res.Files, filepath.Join(root, "frontend/src/index.js"), "scoped evaluation never reads it")
+
+	steps := []struct {
+		name   string
+		change func()
+		hit    bool
+		builds int // environments built so far
+		port   string
+	}{
+		{"unchanged", func() {}, true, 1, "8080"},
+		{"touched but identical", func() {
+			future := time.Now().Add(time.Hour)
+			require.NoError(t, os.Chtimes(filepath.Join(root, "backend/nix/outputs.nix"), future, future))
+		}, true, 1, "8080"},
+		{"file the shell never reads", func() {
+			editFile(t, filepath.Join(root, "frontend/src/index.js"), "frontend", "web")
+		}, true, 1, "8080"},
+		{"comment: new evaluation, same derivation, no build", func() {
+			editFile(t, filepath.Join(root, "backend/nix/outputs.nix"), "# The backend", "# The Rust backend")
+		}, false, 1, "8080"},
+		{"value changed", func() {
+			editFile(t, filepath.Join(root, "backend/nix/outputs.nix"), `BACKEND_PORT = "8080"`, `BACKEND_PORT = "9090"`)
+		}, false, 2, "9090"},
+		{"flake.lock changed", func() {
+			editFile(t, filepath.Join(root, "flake.lock"), `"version": 7`, `"version": 7 `)
+		}, false, 2, "9090"},
+	}
+	for _, s := range steps {
+		s.change()
+		res, err := c.Get(ctx, req)
+		require.NoError(t, err, s.name)
+		require.Equal(t, s.hit, res.Hit, s.name)
+		require.Equal(t, Fresh, res.State, s.name)
+		require.Equal(t, s.port, res.Env.Variables["BACKEND_PORT"].Value, s.name)
+		require.Equal(t, s.builds, log.count("built environment"), s.name)
+	}
+
+	// Another Cache on the same folder (another process) sees the entry.
+	other, err := Open(Options{Dir: c.Dir(), DataDir: c.dataDir, Nix: "/nonexistent/nix"})
+	require.NoError(t, err)
+	res, ok := other.Cached(ctx, req)
+	require.True(t, ok)
+	require.Equal(t, "9090", res.Env.Variables["BACKEND_PORT"].Value)
+
+	res, found, ok := other.Lookup(ctx, filepath.Join(root, "backend/src/main.rs"), "", "x86_64-linux")
+	require.True(t, ok)
+	require.Equal(t, "backend", found.Shell)
+	require.Equal(t, "9090", res.Env.Variables["BACKEND_PORT"].Value)
+	_, _, ok = other.Lookup(ctx, filepath.Join(root, "frontend/src/index.js"), "", "x86_64-linux")
+	require.False(t, ok, "frontend was never evaluated")
+}
+
+// TestScopedMatchesFlake is the fidelity check: for every shell of the
+// fixtures, scoped evaluation gives the derivation and variables of
+// `nix print-dev-env`. The variables allowed to differ are listed in
+// docs/EVALUATION.md; the fixtures need none of them.
+func TestScopedMatchesFlake(t *testing.T) {
+	requireTool(t, "nix")
+	roots := map[string]string{"monorepo": copyFixture(t, "monorepo"), "subflakes": copyFixture(t, "subflakes")}
+	ctx := context.Background()
+	for _, tc := range fixtureShells {
+		t.Run(tc.fixture+"/"+tc.dir+"/"+tc.shell, func(t *testing.T) {
+			root := filepath.Join(roots[tc.fixture], tc.dir)
+			c, _ := testCache(t, root, Options{})
+			req := Request{Root: root, Component: tc.shell, ComponentDir: root, Shell: tc.shell, System: "x86_64-linux"}
+			scoped, err := c.Get(ctx, req)
+			require.NoError(t, err)
+			require.Nil(t, scoped.Err)
+			req.Mode = Flake
+			flake, err := c.Get(ctx, req)
+			require.NoError(t, err)
+			require.Nil(t, flake.Err)
+			require.Equal(t, flake.DrvPath, scoped.DrvPath)
+			require.Equal(t, flake.Env.Variables, scoped.Env.Variables)
+			require.Equal(t, tc.value, scoped.Env.Variables[tc.varName].Value)
+			require.Contains(t, flake.Files, filepath.Join(root, "flake.nix"), "store paths map back to the repository")
+		})
+	}
+}
+
+func TestFlakeModeTracksSubflakeFiles(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "subflakes")
+	c, _ := testCache(t, root, Options{})
+	ctx := context.Background()
+	for _, mode := range []Mode{Scoped, Flake} {
+		req := Request{Root: root, Component: "root", ComponentDir: root, Shell: "default", System: "x86_64-linux", Mode: mode}
+		res, err := c.Get(ctx, req)
+		require.NoError(t, err)
+		require.Contains(t, res.Files, filepath.Join(root, "backend/flake.nix"), mode)
+		require.Contains(t, res.Files, filepath.Join(root, "lib/pkgs.nix"), mode)
+	}
+}
+
+func TestPruning(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	ctx := context.Background()
+	full := func(t *testing.T, component, shell string) *Result {
+		c, _ := testCache(t, root, Options{})
+		res, err := c.Get(ctx, monorepoRequest(root, component, shell))
+		require.NoError(t, err)
+		return res
+	}
+
+	t.Run("right modules: same derivation, verified", func(t *testing.T) {
+		want := full(t, "frontend", "frontend")
+		c, log := testCache(t, root, Options{})
+		req := monorepoRequest(root, "frontend", "frontend")
+		req.Pruned = prunedFor(t, root, "nix/pkgs.nix", "backend/nix/outputs.nix", "frontend/nix/outputs.nix")
+		res, err := c.Get(ctx, req)
+		require.NoError(t, err)
+		require.True(t, res.Pruned)
+		require.Equal(t, want.DrvPath, res.DrvPath)
+		require.NotContains(t, res.Files, filepath.Join(root, "analytics/nix/outputs.nix"))
+		require.NoError(t, c.Close())
+		require.FileExists(t, c.verifiedPath(root, res.DrvPath))
+		require.NotContains(t, log.String(), "level=WARN")
+	})
+
+	t.Run("missing module: falls back", func(t *testing.T) {
+		want := full(t, "frontend", "frontend")
+		c, log := testCache(t, root, Options{})
+		req := monorepoRequest(root, "frontend", "frontend")
+		req.Pruned = prunedFor(t, root, "nix/pkgs.nix", "frontend/nix/outputs.nix")
+		res, err := c.Get(ctx, req)
+		require.NoError(t, err)
+		require.False(t, res.Pruned)
+		require.Equal(t, want.DrvPath, res.DrvPath)
+		require.Contains(t, log.String(), "pruned evaluation failed")
+		require.FileExists(t, c.noPrunePath(root))
+	})
+
+	t.Run("different derivation: verification falls back", func(t *testing.T) {
+		want := full(t, "backend", "backend")
+		c, log := testCache(t, root, Options{})
+		req := monorepoRequest(root, "backend", "backend")
+		// A module list that changes the shell, as a wrong pruning could.
+		req.Pruned = prunedFor(t, root, "nix/pkgs.nix", "backend/nix/outputs.nix",
+			`{ perSystem = { pkgs, ... }: { devShells.backend = pkgs.mkShell { name = "other"; }; }; }`)
+		res, err := c.Get(ctx, req)
+		require.NoError(t, err)
+		require.True(t, res.Pruned)
+		require.NotEqual(t, want.DrvPath, res.DrvPath)
+		require.NoError(t, c.Close())
+		require.Contains(t, log.String(), "differs from the full one")
+		res, ok := c.Cached(ctx, req)
+		require.True(t, ok)
+		require.False(t, res.Pruned)
+		require.Equal(t, want.DrvPath, res.DrvPath)
+	})
+}
+
+func TestEvalErrorKeepsStaleEnvironment(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	c, _ := testCache(t, root, Options{})
+	ctx := context.Background()
+	req := monorepoRequest(root, "backend", "backend")
+	_, err := c.Get(ctx, req)
+	require.NoError(t, err)
+
+	outputs := filepath.Join(root, "backend/nix/outputs.nix")
+	editFile(t, outputs, `RUST_LOG = "backend=debug";`, `RUST_LOG = undefinedThing;`)
+	res, err := c.Get(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, Stale, res.State)
+	require.Equal(t, "8080", res.Env.Variables["BACKEND_PORT"].Value)
+	require.Equal(t, &EvalError{File: outputs, Line: 37, Column: 18, Message: "undefined variable 'undefinedThing'"}, res.Err)
+
+	res, err = c.Get(ctx, req)
+	require.NoError(t, err)
+	require.True(t, res.Hit, "the failure is cached until a file changes")
+	require.Equal(t, Stale, res.State)
+
+	editFile(t, outputs, `RUST_LOG = undefinedThing;`, `RUST_LOG = "backend=info";`)
+	res, err = c.Get(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, Fresh, res.State)
+	require.Nil(t, res.Err)
+	require.Equal(t, "backend=info", res.Env.Variables["RUST_LOG"].Value)
+}
+
+func TestFailedWithoutEarlierEnvironment(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	c, _ := testCache(t, root, Options{})
+	res, err := c.Get(context.Background(), monorepoRequest(root, "backend", "nosuchshell"))
+	require.NoError(t, err)
+	require.Equal(t, Failed, res.State)
+	require.Nil(t, res.Env)
+	require.Contains(t, res.Err.Message, "nosuchshell")
+}
+
+func TestTrust(t *testing.T) {
+	root := t.TempDir()
+	component := filepath.Join(root, "backend")
+	require.NoError(t, os.MkdirAll(component, 0o755))
+	// A nix that cannot run proves that nothing is evaluated.
+	c, _ := testCache(t, "", Options{Nix: "/nonexistent/nix"})
+	req := Request{Root: root, Component: "backend", ComponentDir: component, Shell: "backend"}
+
+	res, err := c.Get(context.Background(), req)
+	require.NoError(t, err)
+	require.Equal(t, Untrusted, res.State)
+	require.False(t, c.Trusted(root))
+
+	require.NoError(t, c.Trust(filepath.Dir(root)))
+	require.True(t, c.Trusted(root), "trusting a parent trusts what it holds")
+	require.NoError(t, c.Revoke(filepath.Dir(root)))
+	require.False(t, c.Trusted(root))
+
+	// direnv's allow list: sha256 of the .envrc's path, a newline and its
+	// content names a file under $XDG_DATA_HOME/direnv/allow.
+	envrc := filepath.Join(component, ".envrc")
+	require.NoError(t, os.WriteFile(envrc, []byte("use monoflake\n"), 0o644))
+	allow := filepath.Join(xdgDataHome(c.getenv), "direnv", "allow")
+	require.NoError(t, os.MkdirAll(allow, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(allow, hashHex(envrc+"\nuse monoflake\n")), []byte(envrc+"\n"), 0o644))
+	require.True(t, c.trustedFor(req))
+	require.False(t, c.Trusted(root), "the component's .envrc does not trust the whole repository")
+	require.NoError(t, os.WriteFile(envrc, []byte("use monoflake\necho changed\n"), 0o644))
+	require.False(t, c.trustedFor(req), "an edited .envrc needs a new allow")
+
+	req.Trusted = true
+	_, err = c.Get(context.Background(), req)
+	require.ErrorIs(t, err, ErrNixMissing)
+}
+
+func TestConcurrentGetsEvaluateOnce(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	c, log := testCache(t, root, Options{})
+	// A second Cache on the same folder stands for another process.
+	other, err := Open(Options{Dir: c.Dir(), DataDir: c.dataDir, Log: log})
+	require.NoError(t, err)
+	req := monorepoRequest(root, "infra", "infra")
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cache := c
+			if i%2 == 1 {
+				cache = other
+			}
+			res, err := cache.Get(context.Background(), req)
+			require.NoError(t, err)
+			require.Equal(t, "1", res.Env.Variables["TF_IN_AUTOMATION"].Value)
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, 1, log.count("msg=evaluated"))
+}
+
+func TestCancelKillsProcessGroup(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child.pid")
+	fake := filepath.Join(dir, "nix")
+	script := "#!/bin/bash\ncase \"$*\" in *--version*) echo 'nix (Nix) 2.8.0'; exit 0;; esac\n" +
+		"sleep 300 & echo $! > " + pidFile + "\nwait\n"
+	require.NoError(t, os.WriteFile(fake, []byte(script), 0o755))
+	root := t.TempDir()
+	c, _ := testCache(t, root, Options{Nix: fake})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Get(ctx, Request{Root: root, Component: "x", Shell: "x"})
+		done <- err
+	}()
+	require.Eventually(t, func() bool { _, err := os.Stat(pidFile); return err == nil }, 10*time.Second, 10*time.Millisecond)
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	pid, err := os.ReadFile(pidFile)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		_, err := os.Stat("/proc/" + strings.TrimSpace(string(pid)))
+		return err != nil
+	}, 5*time.Second, 10*time.Millisecond, "the grandchild sleep must be killed with the group")
+}
+
+func TestNixVersion(t *testing.T) {
+	_, err := NixVersion(context.Background(), "/nonexistent/nix")
+	require.ErrorIs(t, err, ErrNixMissing)
+
+	dir := t.TempDir()
+	old := filepath.Join(dir, "nix")
+	require.NoError(t, os.WriteFile(old, []byte("#!/bin/sh\necho 'nix (Nix) 2.3.16'\n"), 0o755))
+	_, err = NixVersion(context.Background(), old)
+	require.ErrorContains(t, err, "nix 2.3.16 is too old")
+
+	lix := filepath.Join(dir, "lix")
+	require.NoError(t, os.WriteFile(lix, []byte("#!/bin/sh\necho 'nix (Lix, like Nix) 2.91.1'\n"), 0o755))
+	v, err := NixVersion(context.Background(), lix)
+	require.NoError(t, err)
+	require.Equal(t, "2.91.1", v)
+}

@@ -1,0 +1,272 @@
+package evalcache
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// cacheVersion changes whenever the record format or the evaluation
+// expression changes meaning; it is part of every key.
+const cacheVersion = "monoflake-evalcache-1"
+
+// record is what the cache remembers about one devShell of one component:
+// the files it was evaluated from (with their stats and hashes), the
+// derivation, and the last error. Environments themselves are stored once per
+// derivation (see envPath), so records stay small and a changed input whose
+// derivation is unchanged needs no build.
+type record struct {
+	Version      string     `json:"version"`
+	Root         string     `json:"root"`
+	Component    string     `json:"component"`
+	ComponentDir string     `json:"componentDir"`
+	Shell        string     `json:"shell"`
+	System       string     `json:"system"`
+	Mode         Mode       `json:"mode"`
+	NixVersion   string     `json:"nixVersion"`
+	Key          string     `json:"key"`
+	Deps         []dep      `json:"deps"`
+	DrvPath      string     `json:"drvPath,omitempty"`
+	Pruned       bool       `json:"pruned,omitempty"`
+	Err          *EvalError `json:"error,omitempty"`
+}
+
+// dep is one file or directory an evaluation read. Stats are compared first;
+// the content hash only when they differ, so touching a file without
+// changing it is still a hit.
+type dep struct {
+	Path  string `json:"path"`
+	Size  int64  `json:"size"`
+	MTime int64  `json:"mtime"` // nanoseconds
+	Inode uint64 `json:"inode"`
+	Hash  string `json:"hash"` // "" when missing; listing hash for directories
+	Dir   bool   `json:"dir,omitempty"`
+}
+
+// snapshotDep records the current state of a path. A missing path is a
+// valid dependency: creating it must invalidate the entry.
+func snapshotDep(path string) (dep, error) {
+	d := dep{Path: path}
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return d, nil
+	}
+	if err != nil {
+		return d, fmt.Errorf("stat %s: %w", path, err)
+	}
+	d.setStat(info)
+	d.Hash, err = contentHash(path, d.Dir)
+	return d, err
+}
+
+func (d *dep) setStat(info fs.FileInfo) {
+	d.Size, d.MTime, d.Dir = info.Size(), info.ModTime().UnixNano(), info.IsDir()
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		d.Inode = uint64(st.Ino)
+	}
+}
+
+// contentHash hashes a file's bytes, or a directory's sorted entry names and
+// kinds (its files are dependencies of their own).
+func contentHash(path string, dir bool) (string, error) {
+	h := sha256.New()
+	if dir {
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			return "", fmt.Errorf("read directory %s: %w", path, err)
+		}
+		for _, e := range entries {
+			fmt.Fprintf(h, "%s\x00%v\x00", e.Name(), e.Type())
+		}
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", path, err)
+		}
+		defer f.Close()
+		if _, err := io.Copy(h, f); err != nil {
+			return "", fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// validate reports whether every dependency still has the recorded content.
+// It returns the dependencies with refreshed stats (changed is true when a
+// touched-but-identical file needs its new stats written back).
+func validate(deps []dep) (fresh []dep, ok, changed bool) {
+	fresh = make([]dep, len(deps))
+	for i, d := range deps {
+		fresh[i] = d
+		info, err := os.Stat(d.Path)
+		if err != nil {
+			if d.Hash == "" && errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return nil, false, false
+		}
+		if d.Hash == "" {
+			return nil, false, false // it exists now
+		}
+		cur := d
+		cur.setStat(info)
+		if cur.Size == d.Size && cur.MTime == d.MTime && cur.Inode == d.Inode && cur.Dir == d.Dir {
+			continue
+		}
+		if cur.Dir != d.Dir || (!cur.Dir && cur.Size != d.Size) {
+			return nil, false, false
+		}
+		h, err := contentHash(d.Path, d.Dir)
+		if err != nil || h != d.Hash {
+			return nil, false, false
+		}
+		fresh[i] = cur
+		changed = true
+	}
+	return fresh, true, changed
+}
+
+// snapshotDeps records every path, expanding directories into their files,
+// and returns them sorted and without duplicates.
+func snapshotDeps(paths []string) ([]dep, error) {
+	seen := map[string]bool{}
+	var deps []dep
+	var add func(string) error
+	add = func(p string) error {
+		p = filepath.Clean(p)
+		if seen[p] {
+			return nil
+		}
+		seen[p] = true
+		d, err := snapshotDep(p)
+		if err != nil {
+			return err
+		}
+		deps = append(deps, d)
+		if !d.Dir {
+			return nil
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return fmt.Errorf("read directory %s: %w", p, err)
+		}
+		for _, e := range entries {
+			if e.Name() == ".git" {
+				continue
+			}
+			if err := add(filepath.Join(p, e.Name())); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, p := range paths {
+		if err := add(p); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(deps, func(i, j int) bool { return deps[i].Path < deps[j].Path })
+	return deps, nil
+}
+
+// computeKey hashes everything that influenced an evaluation: monoflake's
+// cache version, nix's version, system, mode, attribute and the content of
+// every file read (flake.lock among them).
+func computeKey(r *record) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00", cacheVersion, r.NixVersion, r.System, r.Mode, r.Shell, r.Root)
+	for _, d := range r.Deps {
+		fmt.Fprintf(h, "%s\x00%s\x00", d.Path, d.Hash)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (r *record) files() []string {
+	files := make([]string, 0, len(r.Deps))
+	for _, d := range r.Deps {
+		if !d.Dir {
+			files = append(files, d.Path)
+		}
+	}
+	return files
+}
+
+// hashStrings is a short stable name for a tuple of strings.
+func hashStrings(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		io.WriteString(h, p)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// writeAtomic writes data to a temporary file next to path and renames it
+// into place: a reader sees the old or the new content, never a mix, and a
+// process killed mid-write leaves the previous file intact.
+func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+func readRecord(path string) (*record, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("read cache entry %s: %w", path, err)
+	}
+	if r.Version != cacheVersion {
+		return nil, fmt.Errorf("cache entry %s has version %q: %w", path, r.Version, fs.ErrNotExist)
+	}
+	return &r, nil
+}
+
+func writeRecord(path string, r *record) error {
+	r.Version = cacheVersion
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, data)
+}
+
+// isUnder reports whether path is dir or inside it.
+func isUnder(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
+}
+
+func hashHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}

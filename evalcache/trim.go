@@ -1,0 +1,86 @@
+package evalcache
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// trimInterval spaces out trims, which read every entry, as Go's build
+// cache does.
+const trimInterval = 24 * time.Hour
+
+// TrimIfDue trims the cache when the last trim is older than a day.
+func (c *Cache) TrimIfDue() error {
+	stamp := filepath.Join(c.dir, "trim.txt")
+	if info, err := os.Stat(stamp); err == nil && time.Since(info.ModTime()) < trimInterval {
+		return nil
+	}
+	if err := writeAtomic(stamp, []byte(time.Now().UTC().Format(time.RFC3339)+"\n")); err != nil {
+		return err
+	}
+	return c.Trim()
+}
+
+// Trim removes entries unused for longer than MaxAge, then the least
+// recently used ones until the stored environments fit in MaxSize, and
+// finally every environment and GC root no entry refers to any more, so that
+// nix-collect-garbage can reclaim them.
+func (c *Cache) Trim() error {
+	type entry struct {
+		path string
+		used time.Time
+		drv  string
+	}
+	paths, _ := filepath.Glob(filepath.Join(c.dir, "entries", "*.json"))
+	var entries []entry
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		rec, err := readRecord(p)
+		if err != nil || time.Since(info.ModTime()) > c.maxAge {
+			os.Remove(p)
+			continue
+		}
+		entries = append(entries, entry{p, info.ModTime(), rec.DrvPath})
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].used.After(entries[j].used) })
+	var total int64
+	keep := map[string]bool{}
+	for _, e := range entries {
+		if e.drv == "" {
+			continue
+		}
+		if !keep[e.drv] {
+			if info, err := os.Stat(c.envPath(e.drv)); err == nil {
+				total += info.Size()
+			}
+		}
+		if total > c.maxSize {
+			c.log.Info("trimmed", "entry", e.path)
+			os.Remove(e.path)
+			continue
+		}
+		keep[e.drv] = true
+	}
+	wanted := map[string]bool{}
+	for drv := range keep {
+		wanted[filepath.Base(c.envPath(drv))] = true
+		wanted[filepath.Base(c.rootPath(drv))] = true
+	}
+	for _, sub := range []string{"envs", "roots"} {
+		files, _ := os.ReadDir(filepath.Join(c.dir, sub))
+		for _, f := range files {
+			// A profile is NAME plus its generations NAME-N-link.
+			name, _, _ := strings.Cut(f.Name(), "-")
+			if !wanted[name] && !wanted[f.Name()] {
+				os.Remove(filepath.Join(c.dir, sub, f.Name()))
+			}
+		}
+	}
+	return nil
+}

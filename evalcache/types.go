@@ -1,0 +1,128 @@
+package evalcache
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// Mode is how a devShell is evaluated.
+type Mode string
+
+const (
+	// Scoped evaluates the flake's outputs function in place, without
+	// copying the repository into the store, optionally through a pruned
+	// module list. It is the default.
+	Scoped Mode = "scoped"
+	// Flake is exactly what nix does: nix print-dev-env <root>#devShells...
+	Flake Mode = "flake"
+)
+
+// ParseMode reads a mode name; "" means Scoped.
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case "", Scoped:
+		return Scoped, nil
+	case Flake:
+		return Flake, nil
+	}
+	return "", fmt.Errorf("unknown evaluation mode %q (want scoped or flake)", s)
+}
+
+// State is how current a cached environment is.
+type State string
+
+const (
+	// Fresh: the environment matches the files it was evaluated from.
+	Fresh State = "fresh"
+	// Stale: the last evaluation failed; the environment is the last good one.
+	Stale State = "stale"
+	// Evaluating: an evaluation is running (reported by callers that
+	// evaluate in the background, such as the language server).
+	Evaluating State = "evaluating"
+	// Failed: evaluation failed and there is no earlier environment.
+	Failed State = "failed"
+	// Untrusted: the repository is not trusted, so nothing was evaluated.
+	Untrusted State = "untrusted"
+)
+
+// Options configure a Cache. The zero value is usable.
+type Options struct {
+	// Dir is the cache folder; "" means $MONOFLAKE_CACHE_DIR, else
+	// $XDG_CACHE_HOME/monoflake, else ~/.cache/monoflake.
+	Dir string
+	// DataDir holds what must survive clearing the cache (trusted
+	// repositories); "" means $XDG_DATA_HOME/monoflake, else
+	// ~/.local/share/monoflake.
+	DataDir string
+	// Nix is the nix binary; "" means "nix" on PATH.
+	Nix string
+	// Timeout bounds one evaluation; 0 means 10 minutes.
+	Timeout time.Duration
+	// Log receives one line per evaluation, fallback and trim; nil discards.
+	Log io.Writer
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
+	// MaxParallel bounds concurrent evaluations; 0 means 4.
+	MaxParallel int
+	// MaxAge and MaxSize bound the cache when trimming; 0 means 30 days
+	// and 512 MiB.
+	MaxAge  time.Duration
+	MaxSize int64
+}
+
+// Pruned is a flake.nix rewritten so that it imports only the modules a
+// devShell needs. The analysis model computes it.
+type Pruned struct {
+	// FlakeSource is the rewritten flake.nix: absolute paths, a module list
+	// holding only the needed modules.
+	FlakeSource []byte
+	// Modules are the absolute paths of the modules kept.
+	Modules []string
+}
+
+// Request names the devShell of one component.
+type Request struct {
+	Root         string // absolute repository root (directory of the top-level flake.nix)
+	Component    string // component name, e.g. "backend"
+	ComponentDir string // absolute directory of the component
+	Shell        string // devShell attribute name, e.g. "backend", "python" or "default"
+	System       string // "" means the current system
+	Mode         Mode   // "" means Scoped
+	Pruned       *Pruned
+	Files        []string // static import closure from the model (absolute), part of the key
+	// Trusted says the caller vouches for the repository (for example the
+	// editor's workspace trust), in addition to `monoflake trust` and
+	// direnv's allow list.
+	Trusted bool
+}
+
+// Result is a devShell environment and how current it is.
+type Result struct {
+	Env     *Environment // nil when State is Failed or Untrusted
+	State   State
+	Err     *EvalError // nil unless State is Stale or Failed
+	Hit     bool       // served from the cache without running nix
+	Files   []string   // every file the entry depends on, for direnv's watch_file
+	DrvPath string     // the devShell derivation
+	// Pruned says the environment came from a pruned module list.
+	Pruned bool
+}
+
+// EvalError is a failed evaluation: nix's message and, when nix named one,
+// the position in the repository it points at.
+type EvalError struct {
+	File         string // absolute path in the repository, "" when unknown
+	Line, Column int    // 1-based; 0 when unknown
+	Message      string
+}
+
+func (e *EvalError) Error() string {
+	switch {
+	case e.File == "":
+		return e.Message
+	case e.Line == 0:
+		return fmt.Sprintf("%s: %s", e.File, e.Message)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Message)
+}
