@@ -20,6 +20,9 @@ type facts struct {
 	// imports are the modules this file adds to the flake's module tree
 	// (entries of an `imports` list), resolved to files.
 	imports []moduleImport
+	// importValues are the spans of the values of `imports = ...`
+	// bindings, in source order.
+	importValues []syntax.Span
 	// computedImports are directories whose every .nix file is imported
 	// (import-tree ./dir, readDir ./dir).
 	computedImports []string
@@ -369,6 +372,7 @@ func (x *extractor) pathInput(name string, value syntax.Node) {
 // through the usual wrappers: `lib.optional c ./x`, `filter pathExists [...]`,
 // `++` concatenations, and computed imports of whole directories.
 func (x *extractor) importsList(value syntax.Node) {
+	x.f.importValues = append(x.f.importValues, value.Span())
 	value.Walk(func(n syntax.Node) bool {
 		switch n.Kind() {
 		case syntax.Path:

@@ -1,38 +1,395 @@
 package main
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/monoflake/monoflake/analysis"
+)
+
+// This file holds the static subcommands: thin shells around package
+// analysis, which the language server calls too.
+
+// newFlags returns a flag set that reports errors on the command's stderr
+// instead of exiting.
+func newFlags(c *cli, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	return fs
+}
+
+// load indexes the repository containing dir and prints a warning when
+// there is no flake.
+func load(ctx context.Context, c *cli, dir string) (*analysis.Snapshot, bool) {
+	s, err := analysis.Load(ctx, dir)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return nil, false
+	}
+	if !s.HasFlake {
+		fmt.Fprintf(c.stderr, "monoflake: warning: no flake.nix in %s or its parents; indexing its .nix files without a flake\n", dir)
+	}
+	if s.ConfigErr != nil {
+		fmt.Fprintf(c.stderr, "monoflake: warning: ignoring the configuration: %v\n", s.ConfigErr)
+	}
+	return s, true
+}
+
+func dirArg(fs *flag.FlagSet) string {
+	if fs.NArg() > 0 {
+		return fs.Arg(0)
+	}
+	return "."
+}
+
+// display shortens a path for people: relative to the working directory
+// when it lies below it.
+func display(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if rel, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
+}
+
+// position is a 1-based line and byte column, as the command line shows.
+type position struct {
+	File      string `json:"file"`
+	Line      int    `json:"line"`
+	Column    int    `json:"column"`
+	EndLine   int    `json:"endLine"`
+	EndColumn int    `json:"endColumn"`
+}
+
+func positionOf(s *analysis.Snapshot, loc analysis.Location) position {
+	p := position{File: display(loc.File), Line: 1, Column: 1, EndLine: 1, EndColumn: 1}
+	if f := s.File(loc.File); f != nil && f.Lines() != nil {
+		l, col := f.Lines().Position(loc.Span.Start)
+		el, ecol := f.Lines().Position(loc.Span.End)
+		p.Line, p.Column, p.EndLine, p.EndColumn = l+1, col+1, el+1, ecol+1
+	}
+	return p
+}
+
+func (p position) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column) }
+
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+type componentJSON struct {
+	Name     string       `json:"name"`
+	Dir      string       `json:"dir"`
+	SubFlake bool         `json:"subFlake"`
+	Files    []string     `json:"files"`
+	Outputs  []outputJSON `json:"outputs"`
+	Deps     []string     `json:"dependsOn"`
+}
+
+type outputJSON struct {
+	Category string `json:"category"`
+	Name     string `json:"name"`
+	System   string `json:"system,omitempty"`
+	position
+}
 
 func runComponents(ctx context.Context, c *cli, args []string) int {
-	c.stderr.Write([]byte("monoflake: this command is not built yet\n"))
-	return exitUsage
+	fs := newFlags(c, "components")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if fs.Parse(args) != nil || fs.NArg() > 1 {
+		return exitUsage
+	}
+	s, ok := load(ctx, c, dirArg(fs))
+	if !ok {
+		return exitUsage
+	}
+	var out []componentJSON
+	for _, comp := range s.Components() {
+		cj := componentJSON{Name: comp.Name, Dir: display(comp.Dir), SubFlake: comp.SubFlake, Deps: comp.Deps, Files: []string{}, Outputs: []outputJSON{}}
+		if cj.Deps == nil {
+			cj.Deps = []string{}
+		}
+		for _, f := range comp.Files {
+			cj.Files = append(cj.Files, display(f))
+		}
+		for _, o := range comp.Outputs {
+			cj.Outputs = append(cj.Outputs, outputJSON{Category: o.Category, Name: o.Name, System: o.System, position: positionOf(s, o.Def)})
+		}
+		out = append(out, cj)
+	}
+	if *asJSON {
+		if out == nil {
+			out = []componentJSON{}
+		}
+		writeJSON(c.stdout, out)
+		return exitOK
+	}
+	for _, cj := range out {
+		kind := ""
+		if cj.SubFlake {
+			kind = " (sub-flake)"
+		}
+		fmt.Fprintf(c.stdout, "%s%s  %s\n", cj.Name, kind, cj.Dir)
+		if len(cj.Deps) > 0 {
+			fmt.Fprintf(c.stdout, "  depends on: %s\n", strings.Join(cj.Deps, ", "))
+		}
+		fmt.Fprintf(c.stdout, "  files: %s\n", strings.Join(cj.Files, " "))
+		for _, o := range cj.Outputs {
+			name := o.Category + "." + o.Name
+			if o.System != "" {
+				name = o.Category + "." + o.System + "." + o.Name
+			}
+			fmt.Fprintf(c.stdout, "  %-32s %s\n", name, o.position)
+		}
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(c.stderr, "monoflake: no components found")
+	}
+	return exitOK
+}
+
+type diagnosticJSON struct {
+	position
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
 }
 
 func runCheck(ctx context.Context, c *cli, args []string) int {
-	c.stderr.Write([]byte("monoflake: this command is not built yet\n"))
-	return exitUsage
+	fs := newFlags(c, "check")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if fs.Parse(args) != nil || fs.NArg() > 1 {
+		return exitUsage
+	}
+	s, ok := load(ctx, c, dirArg(fs))
+	if !ok {
+		return exitUsage
+	}
+	out := []diagnosticJSON{}
+	errors := 0
+	for _, d := range s.AllDiagnostics() {
+		if d.Severity == analysis.SeverityError {
+			errors++
+		}
+		out = append(out, diagnosticJSON{position: positionOf(s, d.Loc), Severity: d.Severity.String(), Code: d.Code, Message: d.Message})
+	}
+	if *asJSON {
+		writeJSON(c.stdout, out)
+	} else {
+		for _, d := range out {
+			fmt.Fprintf(c.stdout, "%s: %s: %s [%s]\n", d.position, d.Severity, d.Message, d.Code)
+		}
+	}
+	if errors > 0 {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// parsePosition reads FILE:LINE:COL (1-based line, 1-based byte column).
+func parsePosition(arg string) (file string, line, col int, err error) {
+	parts := strings.Split(arg, ":")
+	if len(parts) < 3 {
+		return "", 0, 0, fmt.Errorf("want FILE:LINE:COL, got %q", arg)
+	}
+	n := len(parts)
+	line, err1 := strconv.Atoi(parts[n-2])
+	col, err2 := strconv.Atoi(parts[n-1])
+	if err1 != nil || err2 != nil || line < 1 || col < 1 {
+		return "", 0, 0, fmt.Errorf("want FILE:LINE:COL with positive numbers, got %q", arg)
+	}
+	file, err = filepath.Abs(strings.Join(parts[:n-2], ":"))
+	return file, line, col, err
+}
+
+// positionQuery loads the repository of a FILE:LINE:COL argument and
+// returns the byte offset it names.
+func positionQuery(ctx context.Context, c *cli, arg string) (*analysis.Snapshot, string, int, bool) {
+	file, line, col, err := parsePosition(arg)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return nil, "", 0, false
+	}
+	s, ok := load(ctx, c, filepath.Dir(file))
+	if !ok {
+		return nil, "", 0, false
+	}
+	f := s.File(file)
+	if f == nil || f.Lines() == nil {
+		fmt.Fprintf(c.stderr, "monoflake: %s is not an indexed Nix file of %s\n", display(file), display(s.Root))
+		return nil, "", 0, false
+	}
+	return s, file, f.Lines().Offset(line-1, col-1), true
+}
+
+func printLocations(c *cli, s *analysis.Snapshot, locs []analysis.Location, asJSON bool) {
+	out := []position{}
+	for _, l := range locs {
+		out = append(out, positionOf(s, l))
+	}
+	if asJSON {
+		writeJSON(c.stdout, out)
+		return
+	}
+	for _, p := range out {
+		fmt.Fprintln(c.stdout, p)
+	}
 }
 
 func runDefinition(ctx context.Context, c *cli, args []string) int {
-	c.stderr.Write([]byte("monoflake: this command is not built yet\n"))
-	return exitUsage
+	fs := newFlags(c, "definition")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if fs.Parse(args) != nil || fs.NArg() != 1 {
+		fmt.Fprintln(c.stderr, "usage: monoflake definition [--json] FILE:LINE:COL")
+		return exitUsage
+	}
+	s, file, offset, ok := positionQuery(ctx, c, fs.Arg(0))
+	if !ok {
+		return exitUsage
+	}
+	locs := analysis.Definition(s, file, offset)
+	if len(locs) == 0 && !*asJSON {
+		fmt.Fprintln(c.stderr, "monoflake: no definition found at this position")
+		return exitFindings
+	}
+	printLocations(c, s, locs, *asJSON)
+	return exitOK
 }
 
 func runReferences(ctx context.Context, c *cli, args []string) int {
-	c.stderr.Write([]byte("monoflake: this command is not built yet\n"))
-	return exitUsage
+	fs := newFlags(c, "references")
+	asJSON := fs.Bool("json", false, "print JSON")
+	decl := fs.Bool("declaration", false, "include the definitions")
+	if fs.Parse(args) != nil || fs.NArg() != 1 {
+		fmt.Fprintln(c.stderr, "usage: monoflake references [--json] [--declaration] FILE:LINE:COL")
+		return exitUsage
+	}
+	s, file, offset, ok := positionQuery(ctx, c, fs.Arg(0))
+	if !ok {
+		return exitUsage
+	}
+	printLocations(c, s, analysis.References(s, file, offset, *decl), *asJSON)
+	return exitOK
 }
 
 func runSymbols(ctx context.Context, c *cli, args []string) int {
-	c.stderr.Write([]byte("monoflake: this command is not built yet\n"))
-	return exitUsage
+	fs := newFlags(c, "symbols")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if fs.Parse(args) != nil || fs.NArg() > 2 {
+		return exitUsage
+	}
+	dir, query := ".", ""
+	switch fs.NArg() {
+	case 1:
+		// One argument is a directory when one exists by that name.
+		if info, err := os.Stat(fs.Arg(0)); err == nil && info.IsDir() {
+			dir = fs.Arg(0)
+		} else {
+			query = fs.Arg(0)
+		}
+	case 2:
+		dir, query = fs.Arg(0), fs.Arg(1)
+	}
+	s, ok := load(ctx, c, dir)
+	if !ok {
+		return exitUsage
+	}
+	type symbolJSON struct {
+		Name      string `json:"name"`
+		Category  string `json:"category"`
+		Component string `json:"component"`
+		position
+	}
+	out := []symbolJSON{}
+	for _, sym := range analysis.WorkspaceSymbols(s, query, 0) {
+		o := symbolJSON{Name: sym.Name, Category: sym.Category, position: positionOf(s, sym.Loc)}
+		if comp := s.ComponentOf(sym.Loc.File); comp != nil {
+			o.Component = comp.Name
+		}
+		out = append(out, o)
+	}
+	if *asJSON {
+		writeJSON(c.stdout, out)
+		return exitOK
+	}
+	for _, o := range out {
+		fmt.Fprintf(c.stdout, "%-40s %-12s %s\n", o.Category+"."+o.Name, o.Component, o.position)
+	}
+	return exitOK
 }
 
 func runGraph(ctx context.Context, c *cli, args []string) int {
-	c.stderr.Write([]byte("monoflake: this command is not built yet\n"))
-	return exitUsage
+	fs := newFlags(c, "graph")
+	format := fs.String("format", "dot", "dot or json")
+	if fs.Parse(args) != nil || fs.NArg() > 1 || (*format != "dot" && *format != "json") {
+		fmt.Fprintln(c.stderr, "usage: monoflake graph [--format dot|json] [DIR]")
+		return exitUsage
+	}
+	s, ok := load(ctx, c, dirArg(fs))
+	if !ok {
+		return exitUsage
+	}
+	edges := analysis.Graph(s)
+	if *format == "json" {
+		type node struct {
+			Name      string   `json:"name"`
+			DependsOn []string `json:"dependsOn"`
+		}
+		nodes := []node{}
+		for _, comp := range s.Components() {
+			deps := comp.Deps
+			if deps == nil {
+				deps = []string{}
+			}
+			nodes = append(nodes, node{comp.Name, deps})
+		}
+		writeJSON(c.stdout, map[string]any{"components": nodes})
+		return exitOK
+	}
+	fmt.Fprintln(c.stdout, "digraph components {")
+	for _, comp := range s.Components() {
+		fmt.Fprintf(c.stdout, "  %s;\n", strconv.Quote(comp.Name))
+	}
+	for _, e := range edges {
+		fmt.Fprintf(c.stdout, "  %s -> %s;\n", strconv.Quote(e.From), strconv.Quote(e.To))
+	}
+	fmt.Fprintln(c.stdout, "}")
+	return exitOK
 }
 
 func runAffected(ctx context.Context, c *cli, args []string) int {
-	c.stderr.Write([]byte("monoflake: this command is not built yet\n"))
-	return exitUsage
+	fs := newFlags(c, "affected")
+	since := fs.String("since", "", "git revision to compare with (required)")
+	if fs.Parse(args) != nil || fs.NArg() > 1 || *since == "" {
+		fmt.Fprintln(c.stderr, "usage: monoflake affected --since REV [DIR]")
+		return exitUsage
+	}
+	s, ok := load(ctx, c, dirArg(fs))
+	if !ok {
+		return exitUsage
+	}
+	comps, err := analysis.Affected(ctx, s, *since)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return exitUsage
+	}
+	names := analysis.SortedComponentNames(comps)
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintln(c.stdout, n)
+	}
+	return exitOK
 }
