@@ -66,6 +66,17 @@ func extractFacts(path string, tree *syntax.Tree) *facts {
 		x.flakeFile(root)
 	}
 	x.module(root)
+	// Paths the module tree imports are imports, however deeply the list
+	// is wrapped (lib.optional, ++, filter pathExists).
+	imported := map[syntax.Span]bool{}
+	for _, imp := range x.f.imports {
+		imported[imp.Span] = true
+	}
+	for i := range x.f.refs {
+		if r := &x.f.refs[i]; r.Kind == FileRef && imported[r.Loc.Span] {
+			r.Kind = ImportRef
+		}
+	}
 	return x.f
 }
 
