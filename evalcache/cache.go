@@ -527,12 +527,21 @@ func (c *Cache) failed(req Request, entry string, rec, prev *record, read []stri
 func (c *Cache) dependencies(req Request, read, extra []string) ([]dep, error) {
 	paths := append(append(append([]string{}, read...), extra...), req.Files...)
 	paths = append(paths, filepath.Join(req.Root, "flake.lock"), filepath.Join(req.Root, "flake.nix"))
+	deps, err := snapshotDeps(paths)
+	if err != nil {
+		return nil, err
+	}
+	// A new nix may evaluate differently; its binary changing is enough to
+	// evaluate again.
 	if nix, err := exec.LookPath(c.nix); err == nil {
 		if real, err := filepath.EvalSymlinks(nix); err == nil {
-			paths = append(paths, real)
+			if d, err := snapshotDep(real); err == nil {
+				d.Tool = true
+				deps = append(deps, d)
+			}
 		}
 	}
-	return snapshotDeps(paths)
+	return deps, nil
 }
 
 func (c *Cache) mapper(req Request) func(string) (string, bool) {

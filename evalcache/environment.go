@@ -73,3 +73,33 @@ func ParseEnvironment(data []byte) (*Environment, error) {
 	}
 	return env, nil
 }
+
+// MarshalJSON writes the environment in the format of `nix print-dev-env
+// --json`, so that ParseEnvironment reads it back unchanged.
+func (e *Environment) MarshalJSON() ([]byte, error) {
+	type variable struct {
+		Type  VarType `json:"type"`
+		Value any     `json:"value"`
+	}
+	out := struct {
+		BashFunctions map[string]string   `json:"bashFunctions"`
+		Variables     map[string]variable `json:"variables"`
+	}{BashFunctions: e.BashFunctions, Variables: make(map[string]variable, len(e.Variables))}
+	if out.BashFunctions == nil {
+		out.BashFunctions = map[string]string{}
+	}
+	for name, v := range e.Variables {
+		var value any = v.Value
+		switch v.Type {
+		case Array:
+			value = v.Array
+		case Associative:
+			value = v.Assoc
+		case Exported, Var:
+		default:
+			value = json.RawMessage(v.Value)
+		}
+		out.Variables[name] = variable{Type: v.Type, Value: value}
+	}
+	return json.Marshal(out)
+}

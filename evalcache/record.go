@@ -50,6 +50,8 @@ type dep struct {
 	Inode uint64 `json:"inode"`
 	Hash  string `json:"hash"` // "" when missing; listing hash for directories
 	Dir   bool   `json:"dir,omitempty"`
+	// Tool marks the nix binary: part of the key, not a file to watch.
+	Tool bool `json:"tool,omitempty"`
 }
 
 // snapshotDep records the current state of a path. A missing path is a
@@ -193,7 +195,7 @@ func computeKey(r *record) string {
 func (r *record) files() []string {
 	files := make([]string, 0, len(r.Deps))
 	for _, d := range r.Deps {
-		if !d.Dir {
+		if !d.Dir && !d.Tool {
 			files = append(files, d.Path)
 		}
 	}

@@ -112,9 +112,10 @@ type Result struct {
 // EvalError is a failed evaluation: nix's message and, when nix named one,
 // the position in the repository it points at.
 type EvalError struct {
-	File         string // absolute path in the repository, "" when unknown
-	Line, Column int    // 1-based; 0 when unknown
-	Message      string
+	File    string `json:"file,omitempty"`   // absolute path in the repository, "" when unknown
+	Line    int    `json:"line,omitempty"`   // 1-based; 0 when unknown
+	Column  int    `json:"column,omitempty"` // 1-based, in bytes; 0 when unknown
+	Message string `json:"message"`
 }
 
 func (e *EvalError) Error() string {

@@ -1,18 +1,232 @@
 package main
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/monoflake/monoflake/direnv"
+	"github.com/monoflake/monoflake/evalcache"
+)
+
+// envFlags are the flags env and shell share.
+type envFlags struct {
+	component string
+	mode      string
+}
+
+func (f *envFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.component, "component", "", "the component `NAME` (default: the one holding PATH)")
+	fs.StringVar(&f.mode, "mode", "scoped", "evaluate `scoped` (in place) or as a `flake` (exactly as nix does)")
+}
+
+func newFlagSet(c *cli, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("monoflake "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	return fs
+}
 
 func runEnv(ctx context.Context, c *cli, args []string) int {
-	c.stderr.Write([]byte("monoflake: this command is not built yet\n"))
-	return exitUsage
+	fs := newFlagSet(c, "env")
+	var f envFlags
+	f.register(fs)
+	format := fs.String("format", "bash", "print `bash` (for eval) or `json`")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	path, ok := optionalArg(c, fs, "monoflake env [--format json|bash] [--component NAME] [--mode scoped|flake] PATH")
+	if !ok || (*format != "bash" && *format != "json") {
+		return exitUsage
+	}
+	res, req, code := environment(ctx, c, f, path)
+	if res == nil {
+		return code
+	}
+	if *format == "json" {
+		printEnvJSON(c.stdout, req, res)
+	} else {
+		c.stdout.Write(renderBash(c, req, res))
+	}
+	return code
+}
+
+// optionalArg is the one optional positional argument (PATH or DIR), "."
+// when absent.
+func optionalArg(c *cli, fs *flag.FlagSet, usage string) (string, bool) {
+	switch fs.NArg() {
+	case 0:
+		return ".", true
+	case 1:
+		return fs.Arg(0), true
+	}
+	fmt.Fprintln(c.stderr, "usage: "+usage)
+	return "", false
+}
+
+// renderBash is the bash that applies an environment, the same that direnv
+// evaluates.
+func renderBash(c *cli, req evalcache.Request, res *evalcache.Result) []byte {
+	return direnv.Render(direnv.Export{Env: res.Env, Component: req.Component, Shell: req.Shell,
+		Stale: res.State == evalcache.Stale, OuterPath: c.getenv("PATH"), OuterXDGDataDirs: c.getenv("XDG_DATA_DIRS")})
+}
+
+// environment finds the environment of the component holding path: a cache
+// lookup that reads no more than the entry and the stats of its files, and
+// only on a miss the plan and an evaluation. It reports problems on stderr;
+// a nil Result means there is nothing to print.
+func environment(ctx context.Context, c *cli, f envFlags, path string) (*evalcache.Result, evalcache.Request, int) {
+	mode, err := evalcache.ParseMode(f.mode)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return nil, evalcache.Request{}, exitUsage
+	}
+	cache, err := evalcache.Open(evalcache.Options{Getenv: c.getenv, Log: evalLog(c)})
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return nil, evalcache.Request{}, exitUsage
+	}
+	defer cache.Close()
+	var res *evalcache.Result
+	var req evalcache.Request
+	ok := false
+	if f.component == "" {
+		res, req, ok = cache.Lookup(ctx, path, mode, "")
+	}
+	if !ok {
+		if req, err = planFor(ctx, path, f.component, mode); err != nil {
+			fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+			return nil, req, exitFindings
+		}
+		res, err = cache.Get(ctx, req)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+			return nil, req, exitFindings
+		}
+		defer cache.TrimIfDue()
+	}
+	switch res.State {
+	case evalcache.Untrusted:
+		fmt.Fprintf(c.stderr, "monoflake: %s is not trusted, so its devShells are not evaluated; run 'monoflake trust %s' to trust it\n", req.Root, req.Root)
+		return nil, req, exitFindings
+	case evalcache.Failed:
+		fmt.Fprintf(c.stderr, "monoflake: %s\n", res.Err)
+		return nil, req, exitFindings
+	case evalcache.Stale:
+		fmt.Fprintf(c.stderr, "monoflake: %s (this is the last good environment of %s)\n", res.Err, req.Component)
+		return res, req, exitStale
+	}
+	return res, req, exitOK
+}
+
+// evalLog sends evaluation messages to stderr when MONOFLAKE_LOG is set.
+func evalLog(c *cli) io.Writer {
+	if c.getenv("MONOFLAKE_LOG") != "" {
+		return c.stderr
+	}
+	return nil
+}
+
+func printEnvJSON(w io.Writer, req evalcache.Request, res *evalcache.Result) {
+	out := struct {
+		Component string                 `json:"component"`
+		Shell     string                 `json:"shell"`
+		State     evalcache.State        `json:"state"`
+		DrvPath   string                 `json:"drvPath,omitempty"`
+		Error     *evalcache.EvalError   `json:"error,omitempty"`
+		Files     []string               `json:"files"`
+		Env       *evalcache.Environment `json:"environment"`
+	}{req.Component, req.Shell, res.State, res.DrvPath, res.Err, res.Files, res.Env}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(out)
 }
 
 func runShell(ctx context.Context, c *cli, args []string) int {
-	c.stderr.Write([]byte("monoflake: this command is not built yet\n"))
-	return exitUsage
+	fs := newFlagSet(c, "shell")
+	var f envFlags
+	f.register(fs)
+	// Everything after "--" is the command; the flag package would swallow
+	// a leading "--" and make the command look like PATH.
+	var command []string
+	for i, a := range args {
+		if a == "--" {
+			args, command = args[:i], args[i+1:]
+			break
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	path, ok := optionalArg(c, fs, "monoflake shell [--component NAME] [--mode scoped|flake] [PATH] [-- CMD...]")
+	if !ok {
+		return exitUsage
+	}
+	if len(command) == 0 {
+		sh := c.getenv("SHELL")
+		if sh == "" {
+			sh = "bash"
+		}
+		command = []string{sh}
+	}
+	res, req, code := environment(ctx, c, f, path)
+	if res == nil {
+		return code
+	}
+	script := renderBash(c, req, res)
+	// bash applies the environment (variables, functions, shellHook) and
+	// then becomes the command, which inherits what was exported.
+	cmd := exec.Command("bash", append([]string{"-c", string(script) + "\nexec \"$@\"", "monoflake-shell"}, command...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, c.stdout, c.stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		fmt.Fprintf(c.stderr, "monoflake: cannot run %s: %v\n", command[0], err)
+		return exitFindings
+	}
+	return exitOK
 }
 
 func runTrust(ctx context.Context, c *cli, args []string) int {
-	c.stderr.Write([]byte("monoflake: this command is not built yet\n"))
-	return exitUsage
+	fs := newFlagSet(c, "trust")
+	revoke := fs.Bool("revoke", false, "withdraw trust instead")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	dir, ok := optionalArg(c, fs, "monoflake trust [--revoke] [DIR]")
+	if !ok {
+		return exitUsage
+	}
+	abs, err := filepath.Abs(dir)
+	if err == nil && !isDir(abs) {
+		err = fmt.Errorf("%s is not a directory", dir)
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return exitUsage
+	}
+	cache, err := evalcache.Open(evalcache.Options{Getenv: c.getenv})
+	if err == nil {
+		if *revoke {
+			err = cache.Revoke(abs)
+		} else {
+			err = cache.Trust(abs)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return exitUsage
+	}
+	if *revoke {
+		fmt.Fprintf(c.stdout, "monoflake: %s is no longer trusted by monoflake (direnv's allow list is unchanged)\n", abs)
+	} else {
+		fmt.Fprintf(c.stdout, "monoflake: trusted %s; its devShells may now be evaluated\n", abs)
+	}
+	return exitOK
 }

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/monoflake/monoflake/evalcache/evaltest"
+	"github.com/stretchr/testify/require"
+)
+
+// envCLI is a cli whose cache and data folders live in the test's temporary
+// folder.
+func envCLI(t *testing.T) (*cli, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	home := t.TempDir()
+	vars := map[string]string{
+		"HOME":           home,
+		"XDG_CACHE_HOME": filepath.Join(home, "cache"),
+		"XDG_DATA_HOME":  filepath.Join(home, "data"),
+		"PATH":           os.Getenv("PATH"),
+	}
+	var stdout, stderr bytes.Buffer
+	return &cli{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}, &stdout, &stderr
+}
+
+func TestEnvCommand(t *testing.T) {
+	evaltest.RequireTool(t, "nix")
+	evaltest.SetNixConfig(t)
+	root := evaltest.CopyFixture(t, "monorepo")
+	c, stdout, stderr := envCLI(t)
+	ctx := context.Background()
+	reset := func() { stdout.Reset(); stderr.Reset() }
+
+	// Untrusted: one sentence saying how to trust, exit 1.
+	require.Equal(t, exitFindings, run(ctx, c, []string{"env", filepath.Join(root, "backend")}))
+	require.Equal(t, "monoflake: "+root+" is not trusted, so its devShells are not evaluated; run 'monoflake trust "+root+"' to trust it\n", stderr.String())
+	require.Empty(t, stdout.String())
+	reset()
+
+	require.Equal(t, exitOK, run(ctx, c, []string{"trust", root}))
+	reset()
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		expect string // in stdout
+	}{
+		{"bash", []string{"env", filepath.Join(root, "backend/src/main.rs")}, exitOK, "export BACKEND_PORT=8080\n"},
+		{"json", []string{"env", "--format", "json", filepath.Join(root, "backend")}, exitOK, `"state": "fresh"`},
+		{"flake mode", []string{"env", "--mode", "flake", filepath.Join(root, "infra")}, exitOK, "export TF_IN_AUTOMATION=1\n"},
+		{"by name", []string{"env", "--component", "frontend", root}, exitOK, "export FRONTEND_PORT=3000\n"},
+		{"bad format", []string{"env", "--format", "xml", root}, exitUsage, ""},
+	}
+	for _, tt := range tests {
+		reset()
+		require.Equal(t, tt.code, run(ctx, c, tt.args), "%s: %s", tt.name, stderr)
+		require.Contains(t, stdout.String(), tt.expect, tt.name)
+	}
+
+	// JSON carries the environment in nix's own format.
+	reset()
+	require.Equal(t, exitOK, run(ctx, c, []string{"env", "--format", "json", filepath.Join(root, "backend")}))
+	var out struct {
+		Component   string
+		Environment struct {
+			Variables map[string]struct{ Type, Value string }
+		}
+	}
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &out))
+	require.Equal(t, "backend", out.Component)
+	require.Equal(t, "8080", out.Environment.Variables["BACKEND_PORT"].Value)
+
+	// A broken file: the error on stderr, the last good environment on
+	// stdout, exit 3.
+	outputs := filepath.Join(root, "backend/nix/outputs.nix")
+	data, err := os.ReadFile(outputs)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(outputs, bytes.Replace(data, []byte(`"backend=debug"`), []byte(`oops`), 1), 0o644))
+	reset()
+	require.Equal(t, exitStale, run(ctx, c, []string{"env", filepath.Join(root, "backend")}))
+	require.Contains(t, stderr.String(), outputs+":37:18: undefined variable 'oops'")
+	require.Contains(t, stdout.String(), "export BACKEND_PORT=8080\n")
+	require.Contains(t, stdout.String(), "MONOFLAKE_STALE=1")
+}
+
+func TestShellCommand(t *testing.T) {
+	evaltest.RequireTool(t, "nix")
+	evaltest.SetNixConfig(t)
+	root := evaltest.CopyFixture(t, "monorepo")
+	c, stdout, stderr := envCLI(t)
+	ctx := context.Background()
+	require.Equal(t, exitOK, run(ctx, c, []string{"trust", root}))
+	stdout.Reset()
+
+	code := run(ctx, c, []string{"shell", filepath.Join(root, "backend"), "--", "bash", "-c", `echo "$BACKEND_PORT $BACKEND_HOOK $(cargo)"; exit 7`})
+	require.Equal(t, 7, code, stderr.String())
+	require.Equal(t, "8080 ran cargo 1.72.0 (fake) \n", stdout.String())
+}
+
+func TestPlanFor(t *testing.T) {
+	mono := evaltest.FixtureDir("monorepo")
+	sub := evaltest.FixtureDir("subflakes")
+	mono, _ = filepath.Abs(mono)
+	sub, _ = filepath.Abs(sub)
+	tests := []struct {
+		path, component string
+		root, dir       string
+		shell           string
+	}{
+		{filepath.Join(mono, "backend/src/main.rs"), "", mono, filepath.Join(mono, "backend"), "backend"},
+		{mono, "infra", mono, filepath.Join(mono, "infra"), "infra"},
+		{mono, "", mono, mono, "default"},
+		{filepath.Join(sub, "frontend/src"), "", filepath.Join(sub, "frontend"), filepath.Join(sub, "frontend"), "default"},
+	}
+	for _, tt := range tests {
+		req, err := planFor(context.Background(), tt.path, tt.component, "")
+		require.NoError(t, err, tt.path)
+		require.Equal(t, tt.root, req.Root, tt.path)
+		require.Equal(t, tt.dir, req.ComponentDir, tt.path)
+		require.Equal(t, tt.shell, req.Shell, tt.path)
+	}
+	_, err := planFor(context.Background(), mono, "nosuch", "")
+	require.ErrorContains(t, err, "there is no component nosuch")
+}

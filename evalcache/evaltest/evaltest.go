@@ -1,0 +1,90 @@
+// Package evaltest helps tests that run the real nix on the bundled fixture
+// monorepos: offline nix settings, fixture copies nix can evaluate as flakes,
+// and a clear failure in CI when a tool is missing.
+package evaltest
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// NixConfig keeps nix offline in tests: flakes enabled, no binary cache
+// (otherwise every build first retries the unreachable cache).
+const NixConfig = "experimental-features = nix-command flakes\nsubstituters =\n"
+
+// SetNixConfig makes every nix the test starts use NixConfig. Like
+// t.Setenv, it cannot be used in parallel tests.
+func SetNixConfig(t testing.TB) {
+	t.Helper()
+	t.Setenv("NIX_CONFIG", os.Getenv("NIX_CONFIG")+"\n"+NixConfig)
+}
+
+// RequireTool returns the path of a tool the test needs. A missing tool
+// fails the test in CI (CI=true) and skips it elsewhere.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required for this test but is not on PATH (run tools/install-deps)", name)
+		}
+		t.Skipf("%s is not on PATH", name)
+	}
+	return path
+}
+
+// FixtureDir is the absolute path of testdata/NAME in the repository.
+func FixtureDir(name string) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", name)
+}
+
+// CopyFixture copies testdata/NAME into a fresh git repository with one
+// commit holding every file, so nix evaluates it as a flake without copying
+// the whole monoflake repository into the store.
+func CopyFixture(t testing.TB, name string) string {
+	t.Helper()
+	RequireTool(t, "git")
+	dst := filepath.Join(t.TempDir(), name)
+	src := FixtureDir(name)
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copy fixture %s: %v", name, err)
+	}
+	Git(t, dst, "init", "-q")
+	Git(t, dst, "add", "-A")
+	Git(t, dst, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "fixture")
+	return dst
+}
+
+// Git runs git in dir and fails the test when it fails.
+func Git(t testing.TB, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
