@@ -31,7 +31,7 @@ func (m *model) resolveInputs(s *Snapshot, rootFlake string) {
 // flakeOf returns the flake.nix governing a file and the owner key of the
 // outputs `self` means there: the sub-flake component, or "" for the root.
 func (m *model) flakeOf(s *Snapshot, file string) (flake, owner string) {
-	if c := nearest(m.components, file); c != nil && c.SubFlake {
+	if c := m.nearest(file); c != nil && c.SubFlake {
 		return filepath.Join(c.Dir, "flake.nix"), c.Name
 	}
 	return filepath.Join(s.Root, "flake.nix"), ""
@@ -81,7 +81,7 @@ func (m *model) diagnose(s *Snapshot) {
 		for _, d := range f.facts.dupAttrs {
 			add(d)
 		}
-		from := nearest(m.components, p)
+		from := m.nearest(p)
 		for i, r := range f.facts.refs {
 			switch r.Kind {
 			case OutputRef:
@@ -164,7 +164,7 @@ func (m *model) orphans(s *Snapshot, add func(Diagnostic)) {
 		if base != "outputs.nix" && base != "flake-module.nix" && !(f.facts.module && len(f.facts.outputs) > 0) {
 			continue
 		}
-		if c := nearest(m.components, p); c != nil && c.SubFlake {
+		if c := m.nearest(p); c != nil && c.SubFlake {
 			continue
 		}
 		add(Diagnostic{Loc: Location{File: p}, Severity: SeverityWarning, Code: CodeOrphanModule,

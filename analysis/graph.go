@@ -50,7 +50,7 @@ func Affected(ctx context.Context, s *Snapshot, since string) ([]*Component, err
 			// lock files), affects it.
 			prefix := c.Dir + string(filepath.Separator)
 			for p := range changed {
-				if strings.HasPrefix(p, prefix) && nearest(s.model.components, p) == c {
+				if strings.HasPrefix(p, prefix) && s.model.nearest(p) == c {
 					affected[c.Name] = true
 					break
 				}

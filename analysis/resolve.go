@@ -12,6 +12,7 @@ import (
 type model struct {
 	components []*Component
 	byName     map[string]*Component
+	byDir      map[string]*Component
 	outputs    []*Output
 	// defs indexes outputs by outputKey.
 	defs map[outputKey][]*Output
@@ -41,6 +42,7 @@ type outputKey struct {
 func resolve(s *Snapshot) *model {
 	m := &model{
 		byName:    map[string]*Component{},
+		byDir:     map[string]*Component{},
 		defs:      map[outputKey][]*Output{},
 		open:      map[string]map[string]bool{},
 		inputs:    map[string]map[string]*Component{},
@@ -192,23 +194,28 @@ func (m *model) buildComponents(s *Snapshot, rootFlake string) {
 	sort.Slice(m.components, func(i, j int) bool { return m.components[i].Name < m.components[j].Name })
 	for _, c := range m.components {
 		m.byName[c.Name] = c
+		m.byDir[c.Dir] = c
 	}
 	// Files: every indexed file belongs to its nearest component directory.
 	for _, p := range paths {
-		if c := nearest(m.components, p); c != nil {
+		if c := m.nearest(p); c != nil {
 			c.Files = append(c.Files, p)
 		}
 	}
 }
 
-func nearest(components []*Component, path string) *Component {
-	var best *Component
-	for _, c := range components {
-		if strings.HasPrefix(path, c.Dir+string(filepath.Separator)) && (best == nil || len(c.Dir) > len(best.Dir)) {
-			best = c
+// nearest returns the component whose directory is the nearest proper
+// ancestor of path, walking up the directories (not over the components,
+// which would cost files x components).
+func (m *model) nearest(path string) *Component {
+	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
+		if c := m.byDir[dir]; c != nil {
+			return c
+		}
+		if parent := filepath.Dir(dir); parent == dir {
+			return nil
 		}
 	}
-	return best
 }
 
 func (m *model) indexOutputs(s *Snapshot) {

@@ -226,13 +226,10 @@ func (s *Snapshot) Component(name string) *Component { return s.model.byName[nam
 // directory is the nearest ancestor of path. nil when none is.
 func (s *Snapshot) ComponentOf(path string) *Component {
 	path = filepath.Clean(path)
-	var best *Component
-	for _, c := range s.model.components {
-		if (path == c.Dir || strings.HasPrefix(path, c.Dir+string(filepath.Separator))) && (best == nil || len(c.Dir) > len(best.Dir)) {
-			best = c
-		}
+	if c := s.model.byDir[path]; c != nil {
+		return c
 	}
-	return best
+	return s.model.nearest(path)
 }
 
 // Diagnostics returns the diagnostics of one file.
