@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/monoflake/monoflake/direnv"
+	"github.com/monoflake/monoflake/evalcache"
 )
 
 // runDirenvrc prints use_monoflake for direnv's stdlib, with this binary's
@@ -103,7 +106,122 @@ func componentDirs(ctx context.Context, root string) ([]string, error) {
 	return dirs, nil
 }
 
+// runDirenvExport prints the bash use_monoflake evaluates for the .envrc
+// being loaded; direnv runs every .envrc in its own directory, so that is the
+// working directory. Exit status: 0 fresh, exitStale when the last good
+// environment was printed after a failed evaluation, exitFindings when there
+// is nothing to apply (the watches are printed all the same, so fixing the
+// cause reloads).
 func runDirenvExport(ctx context.Context, c *cli, args []string) int {
-	c.stderr.Write([]byte("monoflake: this command is not built yet\n"))
-	return exitUsage
+	modeName, component, err := parseDirenvExportArgs(args)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\nusage: use monoflake [--mode scoped|flake] [COMPONENT]\n", err)
+		return exitUsage
+	}
+	mode, err := evalcache.ParseMode(modeName)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return exitUsage
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: cannot tell which directory the .envrc is in: %v\n", err)
+		return exitUsage
+	}
+	cache, err := evalcache.Open(evalcache.Options{Getenv: c.getenv})
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return exitUsage
+	}
+	defer cache.Close()
+
+	res, req, err := direnvEnvironment(ctx, cache, dir, component, mode)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return exitFindings
+	}
+	if res.State == evalcache.Untrusted {
+		fmt.Fprintf(c.stderr, "monoflake: %s is not trusted, so its devShell is not evaluated; allow this .envrc with `direnv allow`, or run `monoflake trust %s`\n", req.Root, req.Root)
+		return exitFindings
+	}
+	c.stdout.Write(direnv.Render(direnv.Export{
+		Env:              res.Env,
+		Component:        req.Component,
+		Shell:            req.Shell,
+		Stale:            res.State != evalcache.Fresh,
+		Watch:            res.Files,
+		OuterPath:        c.getenv("PATH"),
+		OuterXDGDataDirs: c.getenv("XDG_DATA_DIRS"),
+	}))
+	switch {
+	case res.State == evalcache.Fresh:
+		return exitOK
+	case res.Env != nil:
+		fmt.Fprintf(c.stderr, "monoflake: %s: evaluation failed, keeping the last good environment: %s\n", req.Component, evalErrorLine(req.Root, res.Err))
+		return exitStale
+	default:
+		fmt.Fprintf(c.stderr, "monoflake: %s: evaluation failed and no earlier environment is cached: %s\n", req.Component, evalErrorLine(req.Root, res.Err))
+		return exitFindings
+	}
+}
+
+// direnvEnvironment answers from the cache by directory first, which needs
+// no indexing of the repository: that keeps a direnv load on a cache hit
+// cheap. Only a miss (or a component named explicitly elsewhere) plans the
+// request from the model and evaluates.
+func direnvEnvironment(ctx context.Context, cache *evalcache.Cache, dir, component string, mode evalcache.Mode) (*evalcache.Result, evalcache.Request, error) {
+	if res, req, ok := cache.Lookup(ctx, dir, mode, ""); ok && (component == "" || component == req.Component) {
+		return res, req, nil
+	}
+	req, err := planFor(ctx, dir, component, mode)
+	if err != nil {
+		return nil, req, err
+	}
+	res, err := cache.Get(ctx, req)
+	if err != nil {
+		return nil, req, err
+	}
+	return res, req, nil
+}
+
+// evalErrorLine is an evaluation error on one line, with the file relative
+// to the repository root: the warning must fit direnv's log.
+func evalErrorLine(root string, e *evalcache.EvalError) string {
+	if e == nil {
+		return "unknown error"
+	}
+	short := *e
+	if rel, err := filepath.Rel(root, e.File); err == nil && e.File != "" && !strings.HasPrefix(rel, "..") {
+		short.File = rel
+	}
+	line := strings.Join(strings.Fields(short.Error()), " ")
+	const max = 400
+	if len(line) > max {
+		line = line[:max] + "…"
+	}
+	return line
+}
+
+// parseDirenvExportArgs reads `[--mode scoped|flake] [COMPONENT]` in any
+// order, as users write them after `use monoflake`.
+func parseDirenvExportArgs(args []string) (mode, component string, err error) {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--mode" || a == "-mode":
+			if i+1 == len(args) {
+				return "", "", errors.New("--mode needs a value: scoped or flake")
+			}
+			i++
+			mode = args[i]
+		case strings.HasPrefix(a, "--mode="):
+			mode = strings.TrimPrefix(a, "--mode=")
+		case strings.HasPrefix(a, "-"):
+			return "", "", fmt.Errorf("unknown option %s", a)
+		case component != "":
+			return "", "", fmt.Errorf("name one component at most, not %s and %s", component, a)
+		default:
+			component = a
+		}
+	}
+	return mode, component, nil
 }

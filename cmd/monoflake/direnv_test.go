@@ -5,9 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/monoflake/monoflake/evalcache"
 )
 
 func TestInit(t *testing.T) {
@@ -59,4 +62,48 @@ func TestDirenvrcCommand(t *testing.T) {
 	require.Contains(t, stdout.String(), "use_monoflake() {")
 	require.Contains(t, stdout.String(), exe)
 	require.Equal(t, exitUsage, run(context.Background(), c, []string{"direnvrc", "extra"}))
+}
+
+func TestParseDirenvExportArgs(t *testing.T) {
+	tests := []struct {
+		args            []string
+		mode, component string
+		err             string
+	}{
+		{args: nil},
+		{args: []string{"backend"}, component: "backend"},
+		{args: []string{"--mode", "flake"}, mode: "flake"},
+		{args: []string{"backend", "--mode", "flake"}, mode: "flake", component: "backend"},
+		{args: []string{"--mode=scoped", "infra"}, mode: "scoped", component: "infra"},
+		{args: []string{"--mode"}, err: "--mode needs a value"},
+		{args: []string{"--verbose"}, err: "unknown option --verbose"},
+		{args: []string{"a", "b"}, err: "one component at most"},
+	}
+	for _, tt := range tests {
+		mode, component, err := parseDirenvExportArgs(tt.args)
+		if tt.err != "" {
+			require.ErrorContains(t, err, tt.err, "%q", tt.args)
+			continue
+		}
+		require.NoError(t, err, "%q", tt.args)
+		require.Equal(t, tt.mode, mode, "%q", tt.args)
+		require.Equal(t, tt.component, component, "%q", tt.args)
+	}
+}
+
+func TestEvalErrorLine(t *testing.T) {
+	tests := []struct {
+		err  *evalcache.EvalError
+		want string
+	}{
+		{nil, "unknown error"},
+		{&evalcache.EvalError{File: "/r/backend/nix/outputs.nix", Line: 36, Column: 22, Message: "undefined variable 'x'"},
+			"backend/nix/outputs.nix:36:22: undefined variable 'x'"},
+		{&evalcache.EvalError{File: "/elsewhere/lib.nix", Line: 1, Column: 2, Message: "boom"}, "/elsewhere/lib.nix:1:2: boom"},
+		{&evalcache.EvalError{Message: "while evaluating\n   the attribute\n\nfailed"}, "while evaluating the attribute failed"},
+		{&evalcache.EvalError{Message: strings.Repeat("x", 500)}, strings.Repeat("x", 400) + "…"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, evalErrorLine("/r", tt.err))
+	}
 }
