@@ -36,7 +36,7 @@ func trickyValues() map[string]string {
 	}
 }
 
-func requireTool(t *testing.T, name string) string {
+func requireTool(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {

@@ -14,12 +14,12 @@ import (
 // XDG directories, so direnv's allow list, config and monoflake's cache never
 // touch the user's.
 type sandbox struct {
-	t    *testing.T
+	t    testing.TB
 	root string
 	env  []string
 }
 
-func newSandbox(t *testing.T) *sandbox {
+func newSandbox(t testing.TB) *sandbox {
 	t.Helper()
 	requireTool(t, "direnv")
 	root := t.TempDir()

@@ -169,15 +169,30 @@ func runDirenvExport(ctx context.Context, c *cli, args []string) int {
 // no indexing of the repository: that keeps a direnv load on a cache hit
 // cheap. Only a miss (or a component named explicitly elsewhere) plans the
 // request from the model and evaluates.
+//
+// direnv runs only .envrc files the user allowed, in their own directory, so
+// an allowed .envrc here is the user's consent to evaluate the devShell it
+// asks for, even when it sits below a component rather than in it.
 func direnvEnvironment(ctx context.Context, cache *evalcache.Cache, dir, component string, mode evalcache.Mode) (*evalcache.Result, evalcache.Request, error) {
-	if res, req, ok := cache.Lookup(ctx, dir, mode, ""); ok && (component == "" || component == req.Component) {
-		return res, req, nil
+	allowed := cache.Trusted(dir)
+	res, req, ok := cache.Lookup(ctx, dir, mode, "")
+	if req.Root != "" && (component == "" || component == req.Component) {
+		if ok {
+			return res, req, nil
+		}
+		if res != nil && res.State == evalcache.Untrusted && allowed {
+			req.Trusted = true
+			if res, ok := cache.Cached(ctx, req); ok {
+				return res, req, nil
+			}
+		}
 	}
 	req, err := planFor(ctx, dir, component, mode)
 	if err != nil {
 		return nil, req, err
 	}
-	res, err := cache.Get(ctx, req)
+	req.Trusted = req.Trusted || allowed
+	res, err = cache.Get(ctx, req)
 	if err != nil {
 		return nil, req, err
 	}
