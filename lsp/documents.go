@@ -1,0 +1,169 @@
+package lsp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/segmentio/encoding/json"
+	"go.lsp.dev/protocol"
+
+	"github.com/monoflake/monoflake/analysis"
+	"github.com/monoflake/monoflake/analysis/syntax"
+)
+
+// maxDocument bounds an editor buffer the server parses. It matches the
+// largest file analysis reads from disk; a bigger buffer is left out of the
+// model rather than stalling every keystroke.
+const maxDocument = 32 << 20
+
+// document is an open editor buffer. Documents are replaced, never
+// changed, so the publisher can read a version while the read loop edits.
+type document struct {
+	path    string
+	uri     protocol.DocumentURI // as the client spelled it, for publishing back
+	version int32
+	doc     *syntax.Document
+}
+
+// isNixFile reports whether the server models a buffer: other languages
+// opened in the same editor are none of its business.
+func isNixFile(path string) bool { return strings.HasSuffix(path, ".nix") }
+
+func (s *Server) didOpen(ctx context.Context, raw json.RawMessage) error {
+	var p protocol.DidOpenTextDocumentParams
+	if err := decodeParams(raw, &p); err != nil {
+		return err
+	}
+	path, err := uriToPath(p.TextDocument.URI)
+	if err != nil || !isNixFile(path) {
+		return err
+	}
+	if len(p.TextDocument.Text) > maxDocument {
+		s.message(protocol.MessageTypeWarning, "monoflake ignores %s: it is %d MB, larger than the %d MB it reads", path, len(p.TextDocument.Text)>>20, maxDocument>>20)
+		return nil
+	}
+	d := &document{path: path, uri: p.TextDocument.URI, version: p.TextDocument.Version, doc: s.parser.Open([]byte(p.TextDocument.Text))}
+	s.setDocument(d)
+	return nil
+}
+
+// setDocument makes d the buffer of its path, in the document store and in
+// its workspace's snapshot at once, and frees the buffer it replaces.
+func (s *Server) setDocument(d *document) {
+	ws := s.workspaceForFile(d.path)
+	var old *document
+	s.update(ws, []string{d.path},
+		func(snap *analysis.Snapshot) *analysis.Snapshot { return snap.WithTree(d.path, d.doc.Tree) },
+		func() { old = s.docs[d.path]; s.docs[d.path] = d })
+	if old != nil && old.doc != d.doc {
+		old.doc.Close()
+	}
+}
+
+// contentChange is TextDocumentContentChangeEvent with an optional range:
+// the protocol package's struct cannot tell a whole-text change from an
+// insertion at the start of the file.
+type contentChange struct {
+	Range *protocol.Range `json:"range"`
+	Text  string          `json:"text"`
+}
+
+type didChangeParams struct {
+	TextDocument   protocol.VersionedTextDocumentIdentifier `json:"textDocument"`
+	ContentChanges []contentChange                          `json:"contentChanges"`
+}
+
+func (s *Server) didChange(ctx context.Context, raw json.RawMessage) error {
+	var p didChangeParams
+	path, cur, err := s.decodeDocument(raw, &p, &p.TextDocument.TextDocumentIdentifier)
+	if err != nil {
+		return err
+	}
+	if cur == nil {
+		if isNixFile(path) {
+			return fmt.Errorf("change of %s, which is not open", path)
+		}
+		return nil
+	}
+	next, err := s.edit(cur.doc, p.ContentChanges)
+	if err != nil {
+		return fmt.Errorf("change of %s: %w", path, err)
+	}
+	s.setDocument(&document{path: path, uri: cur.uri, version: p.TextDocument.Version, doc: next})
+	return nil
+}
+
+// edit applies LSP content changes, each against the text the previous one
+// produced, and reparses once, incrementally.
+func (s *Server) edit(doc *syntax.Document, changes []contentChange) (*syntax.Document, error) {
+	src := doc.Tree.Src
+	var edits []syntax.Change
+	for _, c := range changes {
+		if c.Range == nil {
+			// A whole new text: nothing of the old tree can be reused.
+			if len(c.Text) > maxDocument {
+				return nil, fmt.Errorf("the new text is %d MB, larger than the %d MB the server reads", len(c.Text)>>20, maxDocument>>20)
+			}
+			src, edits = []byte(c.Text), nil
+			doc = nil
+			continue
+		}
+		lines := syntax.NewLines(src)
+		start, end := toOffset(lines, c.Range.Start), toOffset(lines, c.Range.End)
+		if start > end {
+			start, end = end, start
+		}
+		if len(src)-(end-start)+len(c.Text) > maxDocument {
+			return nil, fmt.Errorf("the edit would make the buffer larger than the %d MB the server reads", maxDocument>>20)
+		}
+		edits = append(edits, syntax.Change{Start: start, End: end, Text: []byte(c.Text)})
+		next := make([]byte, 0, len(src)-(end-start)+len(c.Text))
+		src = append(append(append(next, src[:start]...), c.Text...), src[end:]...)
+	}
+	if doc == nil {
+		return s.parser.Open(src), nil
+	}
+	return s.parser.Edit(doc, edits...)
+}
+
+func (s *Server) didClose(ctx context.Context, raw json.RawMessage) error {
+	var p protocol.DidCloseTextDocumentParams
+	path, cur, err := s.decodeDocument(raw, &p, &p.TextDocument)
+	if err != nil || cur == nil {
+		return err
+	}
+	// The file on disk takes over from the buffer, or leaves the model
+	// when the buffer was never saved.
+	s.update(s.workspaceFor(path), []string{path},
+		func(snap *analysis.Snapshot) *analysis.Snapshot { return snap.WithDiskFile(s.ctx, s.parser, path) },
+		func() { delete(s.docs, path) })
+	cur.doc.Close()
+	return nil
+}
+
+// decodeDocument decodes the params of a notification about a document
+// into params (whose document identifier is id) and returns its path and
+// open buffer, nil when it is not open.
+func (s *Server) decodeDocument(raw json.RawMessage, params any, id *protocol.TextDocumentIdentifier) (string, *document, error) {
+	if err := decodeParams(raw, params); err != nil {
+		return "", nil, err
+	}
+	path, err := uriToPath(id.URI)
+	if err != nil {
+		return "", nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return path, s.docs[path], nil
+}
+
+// closeDocuments frees every buffer at the end of the session.
+func (s *Server) closeDocuments() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for p, d := range s.docs {
+		d.doc.Close()
+		delete(s.docs, p)
+	}
+}

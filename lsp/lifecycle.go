@@ -1,0 +1,130 @@
+package lsp
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/segmentio/encoding/json"
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+)
+
+// initializeParams is the part of InitializeParams the server reads. The
+// options are decoded separately so a malformed options object costs the
+// options, not the session.
+type initializeParams struct {
+	RootURI          protocol.DocumentURI       `json:"rootUri"`
+	RootPath         string                     `json:"rootPath"`
+	WorkspaceFolders []protocol.WorkspaceFolder `json:"workspaceFolders"`
+	Options          json.RawMessage            `json:"initializationOptions"`
+	Capabilities     struct {
+		Window struct {
+			WorkDoneProgress bool `json:"workDoneProgress"`
+		} `json:"window"`
+		Workspace struct {
+			DidChangeWatchedFiles struct {
+				DynamicRegistration bool `json:"dynamicRegistration"`
+			} `json:"didChangeWatchedFiles"`
+		} `json:"workspace"`
+	} `json:"capabilities"`
+}
+
+// Commands the server executes through workspace/executeCommand.
+const (
+	CommandReloadEnvironment = "monoflake.reloadEnvironment"
+	CommandTrustWorkspace    = "monoflake.trustWorkspace"
+)
+
+func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, error) {
+	if s.state.Load() != stateNew {
+		return nil, jsonrpc2.NewError(jsonrpc2.InvalidRequest, "initialize was already sent")
+	}
+	var p initializeParams
+	if err := decodeParams(raw, &p); err != nil {
+		return nil, err
+	}
+	var opts InitializationOptions
+	if len(p.Options) > 0 && string(p.Options) != "null" {
+		if err := json.Unmarshal(p.Options, &opts); err != nil {
+			s.logf("ignoring initializationOptions: %v", err)
+		}
+	}
+	s.mu.Lock()
+	s.client = clientInfo{
+		workDoneProgress: p.Capabilities.Window.WorkDoneProgress,
+		watchFiles:       p.Capabilities.Workspace.DidChangeWatchedFiles.DynamicRegistration,
+		init:             opts,
+	}
+	s.mu.Unlock()
+
+	for _, dir := range workspaceDirs(p) {
+		s.addFolder(dir)
+	}
+	s.state.Store(stateRunning)
+	return &protocol.InitializeResult{
+		Capabilities: s.capabilities(),
+		ServerInfo:   &protocol.ServerInfo{Name: "monoflake", Version: s.opt.Version},
+	}, nil
+}
+
+// workspaceDirs lists the folders of the session: every workspace folder,
+// else the root URI, else the deprecated root path.
+func workspaceDirs(p initializeParams) []string {
+	var dirs []string
+	for _, f := range p.WorkspaceFolders {
+		if d, err := uriToPath(protocol.DocumentURI(f.URI)); err == nil {
+			dirs = append(dirs, d)
+		}
+	}
+	if len(dirs) > 0 {
+		return dirs
+	}
+	if p.RootURI != "" {
+		if d, err := uriToPath(p.RootURI); err == nil {
+			return []string{d}
+		}
+	}
+	if p.RootPath != "" && filepath.IsAbs(p.RootPath) {
+		return []string{filepath.Clean(p.RootPath)}
+	}
+	return nil
+}
+
+func (s *Server) capabilities() protocol.ServerCapabilities {
+	return protocol.ServerCapabilities{
+		TextDocumentSync: &protocol.TextDocumentSyncOptions{
+			OpenClose: true,
+			Change:    protocol.TextDocumentSyncKindIncremental,
+			Save:      &protocol.SaveOptions{},
+		},
+		DefinitionProvider:      true,
+		ReferencesProvider:      true,
+		HoverProvider:           true,
+		DocumentSymbolProvider:  true,
+		WorkspaceSymbolProvider: true,
+		CompletionProvider:      &protocol.CompletionOptions{TriggerCharacters: []string{".", "/"}},
+		RenameProvider:          &protocol.RenameOptions{PrepareProvider: true},
+		DocumentLinkProvider:    &protocol.DocumentLinkOptions{},
+		CodeLensProvider:        &protocol.CodeLensOptions{},
+		Workspace: &protocol.ServerCapabilitiesWorkspace{
+			WorkspaceFolders: &protocol.ServerCapabilitiesWorkspaceFolders{Supported: true, ChangeNotifications: true},
+		},
+	}
+}
+
+func (s *Server) initialized(ctx context.Context, _ json.RawMessage) error {
+	s.mu.Lock()
+	client := s.client
+	s.mu.Unlock()
+	if client.watchFiles {
+		s.bg.Go(s.registerWatchers)
+	}
+	s.bg.Go(s.reportIndexing)
+	return nil
+}
+
+func (s *Server) shutdown(ctx context.Context, _ json.RawMessage) (any, error) {
+	s.state.Store(stateShutdown)
+	s.logf("shutdown")
+	return nil, nil
+}

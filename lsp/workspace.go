@@ -1,0 +1,351 @@
+package lsp
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/segmentio/encoding/json"
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+
+	"github.com/monoflake/monoflake/analysis"
+	"github.com/monoflake/monoflake/analysis/syntax"
+)
+
+// workspace is one repository the session indexes. Several workspace
+// folders inside one repository share it.
+type workspace struct {
+	root    string   // repository root, as analysis.FindRoot finds it
+	folders []string // the workspace folders that led here; none for a repository opened through a file
+	ready   chan struct{}
+	err     error // why the first index failed; set before ready closes
+
+	// snap is the current snapshot, guarded by Server.mu; nil until the
+	// first index is done.
+	snap *analysis.Snapshot
+}
+
+// contains reports whether path is dir or below it.
+func contains(dir, path string) bool {
+	return path == dir || strings.HasPrefix(path, dir+string(filepath.Separator))
+}
+
+// addFolder adds a workspace folder, indexing its repository unless
+// another folder already did.
+func (s *Server) addFolder(dir string) {
+	root, _, err := analysis.FindRoot(dir)
+	if err != nil {
+		s.message(protocol.MessageTypeWarning, "monoflake cannot open the workspace folder %s: %v", dir, err)
+		return
+	}
+	s.mu.Lock()
+	for _, ws := range s.workspaces {
+		if ws.root == root {
+			ws.folders = append(ws.folders, dir)
+			s.mu.Unlock()
+			return
+		}
+	}
+	ws := &workspace{root: root, folders: []string{dir}, ready: make(chan struct{})}
+	s.workspaces = append(s.workspaces, ws)
+	s.mu.Unlock()
+	s.bg.Go(func() { s.firstLoad(ws) })
+}
+
+// removeFolder forgets a workspace folder, and its repository when no
+// folder is left in it. Open buffers keep their repository.
+func (s *Server) removeFolder(dir string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.workspaces[:0]
+	for _, ws := range s.workspaces {
+		folders := ws.folders[:0]
+		for _, f := range ws.folders {
+			if f != dir {
+				folders = append(folders, f)
+			}
+		}
+		ws.folders = folders
+		if len(ws.folders) > 0 || s.hasDocumentIn(ws) {
+			kept = append(kept, ws)
+		}
+	}
+	s.workspaces = kept
+	s.kickDiagnostics()
+}
+
+// hasDocumentIn reports whether a buffer is open in ws; s.mu is held.
+func (s *Server) hasDocumentIn(ws *workspace) bool {
+	for p := range s.docs {
+		if s.workspaceForLocked(p) == ws {
+			return true
+		}
+	}
+	return false
+}
+
+// workspaceFor returns the workspace a file belongs to: the one with the
+// nearest workspace folder above it, else the repository holding it; nil
+// when none does.
+func (s *Server) workspaceFor(path string) *workspace {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.workspaceForLocked(path)
+}
+
+func (s *Server) workspaceForLocked(path string) *workspace {
+	var best *workspace
+	bestLen := -1
+	for _, ws := range s.workspaces {
+		for _, f := range ws.folders {
+			if contains(f, path) && len(f) > bestLen {
+				best, bestLen = ws, len(f)
+			}
+		}
+	}
+	if best != nil {
+		return best
+	}
+	for _, ws := range s.workspaces {
+		if contains(ws.root, path) && len(ws.root) > bestLen {
+			best, bestLen = ws, len(ws.root)
+		}
+	}
+	return best
+}
+
+// workspaceForFile is workspaceFor, opening the repository of a file
+// outside every workspace folder when it is part of a flake. A loose Nix
+// file elsewhere gets no workspace: indexing whatever directory holds it
+// (a home directory, /tmp) would cost more than it could tell.
+func (s *Server) workspaceForFile(path string) *workspace {
+	if ws := s.workspaceFor(path); ws != nil {
+		return ws
+	}
+	root, hasFlake, err := analysis.FindRoot(filepath.Dir(path))
+	if err != nil || !hasFlake {
+		return nil
+	}
+	s.mu.Lock()
+	for _, ws := range s.workspaces {
+		if ws.root == root {
+			s.mu.Unlock()
+			return ws
+		}
+	}
+	ws := &workspace{root: root, ready: make(chan struct{})}
+	s.workspaces = append(s.workspaces, ws)
+	s.mu.Unlock()
+	s.bg.Go(func() { s.firstLoad(ws) })
+	return ws
+}
+
+// firstLoad indexes a workspace for the first time.
+func (s *Server) firstLoad(ws *workspace) {
+	defer close(ws.ready)
+	if err := s.load(ws); err != nil {
+		ws.err = err
+		if s.ctx.Err() == nil {
+			s.message(protocol.MessageTypeError, "monoflake could not index %s: %v", ws.root, err)
+		}
+	}
+}
+
+// load indexes ws from disk and makes the result, with the open buffers
+// on top, its current snapshot.
+func (s *Server) load(ws *workspace) error {
+	start := time.Now()
+	snap, err := analysis.Load(s.ctx, ws.root)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+
+	s.editMu.Lock()
+	defer s.editMu.Unlock()
+	s.mu.Lock()
+	var overlay []*document
+	for p, d := range s.docs {
+		if s.workspaceForLocked(p) == ws {
+			overlay = append(overlay, d)
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range overlay {
+		snap = snap.WithTree(d.path, d.doc.Tree)
+	}
+	s.mu.Lock()
+	ws.snap = snap
+	for _, d := range overlay {
+		s.dirty[d.path] = true
+	}
+	s.mu.Unlock()
+	s.kickDiagnostics()
+
+	s.message(protocol.MessageTypeInfo, "monoflake indexed %s: %d components, %d Nix files in %v",
+		ws.root, len(snap.Components()), len(snap.Files()), elapsed.Round(time.Millisecond))
+	if snap.ConfigErr != nil {
+		s.message(protocol.MessageTypeWarning, "monoflake ignores its configuration: %v", snap.ConfigErr)
+	}
+	return nil
+}
+
+// update replaces ws's snapshot with change(current) and lets apply (if
+// any) change the document store in the same step, so the publisher never
+// sees a snapshot with the wrong buffer versions. Without a snapshot yet
+// (still indexing) only apply runs; the index picks the buffers up.
+func (s *Server) update(ws *workspace, changed []string, change func(*analysis.Snapshot) *analysis.Snapshot, apply func()) {
+	s.editMu.Lock()
+	defer s.editMu.Unlock()
+	var snap *analysis.Snapshot
+	if ws != nil {
+		s.mu.Lock()
+		snap = ws.snap
+		s.mu.Unlock()
+	}
+	if snap != nil {
+		snap = change(snap)
+	}
+	s.mu.Lock()
+	if snap != nil {
+		ws.snap = snap
+	}
+	if apply != nil {
+		apply()
+	}
+	for _, p := range changed {
+		s.dirty[p] = true
+	}
+	s.mu.Unlock()
+	s.kickDiagnostics()
+}
+
+// snapshot waits until ws is indexed and returns its current snapshot.
+func (s *Server) snapshot(ctx context.Context, ws *workspace) (*analysis.Snapshot, error) {
+	select {
+	case <-ws.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ws.snap == nil {
+		return nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the workspace %s could not be indexed: %v", ws.root, ws.err)
+	}
+	return ws.snap, nil
+}
+
+// fileView is one file of a snapshot, what a request at a position of it
+// works on.
+type fileView struct {
+	snap  *analysis.Snapshot
+	path  string
+	lines *syntax.Lines
+}
+
+// viewOf returns the file a request names. ok is false when the server
+// knows nothing about it (not a Nix file of any workspace): the request
+// then has an empty answer, not an error.
+func (s *Server) viewOf(ctx context.Context, uri protocol.DocumentURI) (fileView, bool, error) {
+	path, err := uriToPath(uri)
+	if err != nil {
+		return fileView{}, false, jsonrpc2.NewError(jsonrpc2.InvalidParams, err.Error())
+	}
+	ws := s.workspaceFor(path)
+	if ws == nil {
+		return fileView{}, false, nil
+	}
+	snap, err := s.snapshot(ctx, ws)
+	if err != nil {
+		return fileView{}, false, err
+	}
+	lines := linesOf(snap, path)
+	if lines == nil {
+		return fileView{}, false, nil
+	}
+	return fileView{snap: snap, path: path, lines: lines}, true, nil
+}
+
+// decodeAt decodes the params of a request at a position into params
+// (whose embedded TextDocumentPositionParams is pos) and returns the file
+// and the byte offset they name.
+func (s *Server) decodeAt(ctx context.Context, raw json.RawMessage, params any, pos *protocol.TextDocumentPositionParams) (fileView, int, bool, error) {
+	if err := decodeParams(raw, params); err != nil {
+		return fileView{}, 0, false, err
+	}
+	p := *pos
+	v, ok, err := s.viewOf(ctx, p.TextDocument.URI)
+	if !ok || err != nil {
+		return v, 0, false, err
+	}
+	return v, toOffset(v.lines, p.Position), true, nil
+}
+
+// snapshots returns the current snapshot of every indexed workspace,
+// waiting for those still indexing.
+func (s *Server) snapshots(ctx context.Context) ([]*analysis.Snapshot, error) {
+	s.mu.Lock()
+	wss := append([]*workspace(nil), s.workspaces...)
+	s.mu.Unlock()
+	var out []*analysis.Snapshot
+	for _, ws := range wss {
+		snap, err := s.snapshot(ctx, ws)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, snap)
+	}
+	return out, nil
+}
+
+// reportIndexing shows work-done progress while the workspaces index.
+func (s *Server) reportIndexing() {
+	s.mu.Lock()
+	wss := append([]*workspace(nil), s.workspaces...)
+	s.mu.Unlock()
+	pending := 0
+	for _, ws := range wss {
+		select {
+		case <-ws.ready:
+		default:
+			pending++
+		}
+	}
+	if pending == 0 {
+		return
+	}
+	p := s.beginProgress("Indexing Nix workspace", fmt.Sprintf("%d repositories", pending))
+	for i, ws := range wss {
+		select {
+		case <-ws.ready:
+		case <-s.ctx.Done():
+			return
+		}
+		p.report(fmt.Sprintf("indexed %s", filepath.Base(ws.root)), uint32((i+1)*100/len(wss)))
+	}
+	p.end("done")
+}
+
+func (s *Server) didChangeWorkspaceFolders(ctx context.Context, raw json.RawMessage) error {
+	var p protocol.DidChangeWorkspaceFoldersParams
+	if err := decodeParams(raw, &p); err != nil {
+		return err
+	}
+	for _, f := range p.Event.Removed {
+		if d, err := uriToPath(protocol.DocumentURI(f.URI)); err == nil {
+			s.removeFolder(d)
+		}
+	}
+	for _, f := range p.Event.Added {
+		if d, err := uriToPath(protocol.DocumentURI(f.URI)); err == nil {
+			s.addFolder(d)
+		}
+	}
+	return nil
+}
