@@ -437,6 +437,7 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 			return nil, err
 		}
 	}
+	start := time.Now()
 	ev, err := c.evalDrvPath(ctx, req, flakeFile)
 	if err != nil && pruned && ctx.Err() == nil {
 		c.log.Warn("pruned evaluation failed; evaluating every module of this repository from now on",
@@ -457,6 +458,7 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 		return c.failed(req, entry, rec, prev, ev.read, parseNixError(ev.stderr, c.mapper(req)))
 	}
 	rec.DrvPath = ev.drvPath
+	evaluated := time.Now()
 	if _, err := os.Stat(c.envPath(ev.drvPath)); err != nil || !exists(c.rootPath(ev.drvPath)) {
 		// Only a changed derivation needs a build; an input edit that leaves
 		// the derivation as it was reuses the stored environment.
@@ -476,6 +478,7 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 		}
 		c.log.Info("built environment", "component", req.Component, "drv", ev.drvPath)
 	}
+	built := time.Now()
 	if rec.Deps, err = c.dependencies(req, ev.read, nil); err != nil {
 		return nil, err
 	}
@@ -483,7 +486,8 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 	if err := writeRecord(entry, rec); err != nil {
 		return nil, fmt.Errorf("store the cache entry of %s: %w", req.Component, err)
 	}
-	c.log.Info("evaluated", "component", req.Component, "shell", req.Shell, "mode", req.Mode, "pruned", pruned, "drv", ev.drvPath)
+	c.log.Info("evaluated", "component", req.Component, "shell", req.Shell, "mode", req.Mode, "pruned", pruned, "drv", ev.drvPath,
+		"files", len(rec.Deps), "eval", evaluated.Sub(start), "build", built.Sub(evaluated), "record", time.Since(built))
 	if pruned {
 		c.verifyLater(req, rec.DrvPath)
 	}
@@ -535,8 +539,12 @@ func (c *Cache) dependencies(req Request, read, extra []string) ([]dep, error) {
 	// evaluate again.
 	if nix, err := exec.LookPath(c.nix); err == nil {
 		if real, err := filepath.EvalSymlinks(nix); err == nil {
-			if d, err := snapshotDep(real); err == nil {
-				d.Tool = true
+			if info, err := os.Stat(real); err == nil {
+				// Compared by stats alone: hashing a large binary on every
+				// evaluation costs more than it could ever save.
+				d := dep{Path: real, Tool: true}
+				d.setStat(info)
+				d.Hash = fmt.Sprintf("stat:%d:%d:%d", d.Size, d.MTime, d.Inode)
 				deps = append(deps, d)
 			}
 		}

@@ -71,7 +71,7 @@ func monorepoRequest(root, component, shell string) Request {
 
 // prunedFor rewrites the fixture's flake.nix the way the analysis model
 // will: absolute paths, and a module list holding only the given modules.
-func prunedFor(t *testing.T, root string, modules ...string) *Pruned {
+func prunedFor(t testing.TB, root string, modules ...string) *Pruned {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join(root, "flake.nix"))
 	require.NoError(t, err)

@@ -124,7 +124,7 @@ func validate(deps []dep) (fresh []dep, ok, changed bool) {
 		if cur.Size == d.Size && cur.MTime == d.MTime && cur.Inode == d.Inode && cur.Dir == d.Dir {
 			continue
 		}
-		if cur.Dir != d.Dir || (!cur.Dir && cur.Size != d.Size) {
+		if d.Tool || cur.Dir != d.Dir || (!cur.Dir && cur.Size != d.Size) {
 			return nil, false, false
 		}
 		h, err := contentHash(d.Path, d.Dir)
