@@ -1,0 +1,216 @@
+package lsp
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.lsp.dev/protocol"
+)
+
+// session opens a copy of testdata/monorepo and returns the client, the
+// copy's root and the paths of backend's and frontend's modules.
+func session(t *testing.T) (c *testClient, root, backend, frontend string) {
+	root = copyTree(t, filepath.Join("..", "testdata", "monorepo"))
+	c = newTestClient(t, Options{})
+	c.initialize(nil, root)
+	return c, root, filepath.Join(root, "backend", "nix", "outputs.nix"), filepath.Join(root, "frontend", "nix", "outputs.nix")
+}
+
+// change sends one incremental edit replacing the first occurrence of old
+// in text, and returns the new text.
+func change(t *testing.T, c *testClient, path, text string, version int32, old, new string) string {
+	t.Helper()
+	i := strings.Index(text, old)
+	require.GreaterOrEqual(t, i, 0, "%q not in %s", old, path)
+	rng := protocol.Range{Start: lspPosition(text, i), End: lspPosition(text, i+len(old))}
+	c.notify("textDocument/didChange", map[string]any{
+		"textDocument":   map[string]any{"uri": pathToURI(path), "version": version},
+		"contentChanges": []any{map[string]any{"range": rng, "text": new}},
+	})
+	return text[:i] + new + text[i+len(old):]
+}
+
+func definitionAt(t *testing.T, c *testClient, path, text, needle string) []protocol.Location {
+	t.Helper()
+	i := strings.Index(text, needle)
+	require.GreaterOrEqual(t, i, 0)
+	var got []protocol.Location
+	c.mustCall("textDocument/definition", protocol.DefinitionParams{TextDocumentPositionParams: protocol.TextDocumentPositionParams{
+		TextDocument: protocol.TextDocumentIdentifier{URI: pathToURI(path)}, Position: lspPosition(text, i),
+	}}, &got)
+	return got
+}
+
+// A rename in backend breaks frontend's references, although frontend is
+// not open; undoing it clears them again. Diagnostics of the edited file
+// carry its version.
+func TestDiagnosticsFollowEditsAcrossComponents(t *testing.T) {
+	c, _, backend, frontend := session(t)
+	text := c.open(backend)
+	c.waitDiagnostics(backend, hasCodes())
+
+	text = change(t, c, backend, text, 2, "packages.backend =", "packages.backend2 =")
+	got := c.waitDiagnostics(frontend, hasCodes("unknown-output"))
+	require.Contains(t, got.Diagnostics[0].Message, "packages.backend")
+	p := c.waitDiagnostics(backend, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 2 })
+	// backend references its own package too.
+	require.NotEmpty(t, p.Diagnostics)
+
+	change(t, c, backend, text, 3, "packages.backend2 =", "packages.backend =")
+	c.waitDiagnostics(frontend, hasCodes())
+	c.waitDiagnostics(backend, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 3 && len(p.Diagnostics) == 0 })
+	require.NoError(t, c.shutdown())
+}
+
+// Incremental edits with multi-byte text before the position keep the
+// server's buffer and positions in step with the client's.
+func TestIncrementalEditsWithNonASCII(t *testing.T) {
+	c, _, backend, frontend := session(t)
+	text := c.open(frontend)
+	tests := []struct{ old, new string }{
+		{"# The frontend", "# 🚀🚀 火事 The frontend"},
+		{"inputsFrom = [", "inputsFrom = /* 日本語 🎨 */ ["},
+		{"BACKEND_BIN = \"", "BACKEND_BIN = \"後端🚀"},
+		{"backend}/bin", "backend}/bín"},
+	}
+	for i, tt := range tests {
+		text = change(t, c, frontend, text, int32(i+2), tt.old, tt.new)
+		for _, needle := range []string{"backend ]", "backend}/"} {
+			got := definitionAt(t, c, frontend, text, needle)
+			require.Len(t, got, 1, "after edit %d, at %q", i, needle)
+			require.Equal(t, pathToURI(backend), got[0].URI)
+		}
+	}
+	// A typo typed in the middle of the multi-byte line is reported where
+	// it is.
+	text = change(t, c, frontend, text, 10, "devShells.backend ]", "devShells.backedn ]")
+	p := c.waitDiagnostics(frontend, hasCodes("unknown-output"))
+	require.Equal(t, lspPosition(text, strings.Index(text, "backedn")), p.Diagnostics[0].Range.Start)
+	require.EqualValues(t, 10, p.Version)
+	require.NoError(t, c.shutdown())
+}
+
+// A whole-text change (no range) replaces the buffer; closing the buffer
+// brings back the file on disk.
+func TestFullChangeAndClose(t *testing.T) {
+	c, _, backend, frontend := session(t)
+	text := c.open(frontend)
+	broken := strings.Replace(text, "self'.packages.backend}", "self'.packages.nope}", 1)
+	c.notify("textDocument/didChange", map[string]any{
+		"textDocument":   map[string]any{"uri": pathToURI(frontend), "version": 2},
+		"contentChanges": []any{map[string]any{"text": broken}},
+	})
+	c.waitDiagnostics(frontend, hasCodes("unknown-output"))
+	c.notify("textDocument/didClose", map[string]any{"textDocument": map[string]any{"uri": pathToURI(frontend)}})
+	c.waitDiagnostics(frontend, hasCodes())
+	require.Len(t, definitionAt(t, c, frontend, text, "backend}/bin"), 1, "the disk file is indexed again")
+	_ = backend
+	require.NoError(t, c.shutdown())
+}
+
+// Files changed outside the editor reach the model through
+// didChangeWatchedFiles; open buffers win over their files.
+func TestWatchedFiles(t *testing.T) {
+	c, _, backend, frontend := session(t)
+	data, err := os.ReadFile(backend)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(backend, []byte(strings.Replace(string(data), "devShells.backend =", "devShells.server =", 1)), 0o644))
+	c.notify("workspace/didChangeWatchedFiles", protocol.DidChangeWatchedFilesParams{Changes: []*protocol.FileEvent{{URI: pathToURI(backend), Type: protocol.FileChangeTypeChanged}}})
+	c.waitDiagnostics(frontend, hasCodes("unknown-output"))
+
+	require.NoError(t, os.Remove(backend))
+	c.notify("workspace/didChangeWatchedFiles", protocol.DidChangeWatchedFilesParams{Changes: []*protocol.FileEvent{{URI: pathToURI(backend), Type: protocol.FileChangeTypeDeleted}}})
+	c.waitDiagnostics(frontend, hasCodes("unknown-output", "unknown-output"))
+
+	require.NoError(t, os.WriteFile(backend, data, 0o644))
+	c.notify("workspace/didChangeWatchedFiles", protocol.DidChangeWatchedFilesParams{Changes: []*protocol.FileEvent{{URI: pathToURI(backend), Type: protocol.FileChangeTypeCreated}}})
+	c.waitDiagnostics(frontend, hasCodes())
+	require.NoError(t, c.shutdown())
+}
+
+// Requests about files never opened are answered from disk.
+func TestUnopenedFiles(t *testing.T) {
+	c, _, backend, frontend := session(t)
+	data, err := os.ReadFile(frontend)
+	require.NoError(t, err)
+	got := definitionAt(t, c, frontend, string(data), "backend}/bin")
+	require.Len(t, got, 1)
+	require.Equal(t, pathToURI(backend), got[0].URI)
+
+	var syms []protocol.DocumentSymbol
+	c.mustCall("textDocument/documentSymbol", protocol.DocumentSymbolParams{TextDocument: protocol.TextDocumentIdentifier{URI: pathToURI(backend)}}, &syms)
+	var names []string
+	for _, s := range syms {
+		for _, ch := range s.Children {
+			names = append(names, s.Name+"."+ch.Name)
+		}
+	}
+	require.ElementsMatch(t, []string{"packages.backend", "apps.backend", "checks.backend-test", "devShells.backend"}, names)
+
+	var ws []protocol.SymbolInformation
+	c.mustCall("workspace/symbol", protocol.WorkspaceSymbolParams{Query: "backnd"}, &ws)
+	require.NotEmpty(t, ws)
+	require.Equal(t, "backend", ws[0].Name)
+
+	var lenses []protocol.CodeLens
+	c.mustCall("textDocument/codeLens", protocol.CodeLensParams{TextDocument: protocol.TextDocumentIdentifier{URI: pathToURI(backend)}}, &lenses)
+	require.Len(t, lenses, 1)
+	require.Equal(t, CommandReloadEnvironment, lenses[0].Command.Command)
+	require.Contains(t, lenses[0].Command.Title, "backend")
+
+	var links []protocol.DocumentLink
+	c.mustCall("textDocument/documentLink", protocol.DocumentLinkParams{TextDocument: protocol.TextDocumentIdentifier{URI: pathToURI(backend)}}, &links)
+	var targets []string
+	for _, l := range links {
+		targets = append(targets, filepath.Base(l.Target.Filename()))
+	}
+	require.ElementsMatch(t, []string{"src", "Cargo.toml"}, targets)
+	require.NoError(t, c.shutdown())
+}
+
+// Every workspace folder is a workspace; a file belongs to the nearest.
+func TestMultiRoot(t *testing.T) {
+	mono := copyTree(t, filepath.Join("..", "testdata", "monorepo"))
+	sub := copyTree(t, filepath.Join("..", "testdata", "subflakes"))
+	c := newTestClient(t, Options{})
+	c.initialize(nil, mono, sub)
+	frontend := filepath.Join(mono, "frontend", "nix", "outputs.nix")
+	data, err := os.ReadFile(frontend)
+	require.NoError(t, err)
+	require.Len(t, definitionAt(t, c, frontend, string(data), "backend}/bin"), 1)
+
+	var ws []protocol.SymbolInformation
+	c.mustCall("workspace/symbol", protocol.WorkspaceSymbolParams{Query: ""}, &ws)
+	roots := map[bool]bool{}
+	for _, s := range ws {
+		p := s.Location.URI.Filename()
+		roots[strings.HasPrefix(p, mono+"/")] = true
+	}
+	require.Len(t, roots, 2, "symbols from both workspaces")
+	c.waitFor("indexing progress", func() bool {
+		kinds := map[string]bool{}
+		for _, n := range c.notes {
+			if n.method == "$/progress" {
+				for _, k := range []string{"begin", "end"} {
+					if strings.Contains(string(n.params), `"kind":"`+k+`"`) {
+						kinds[k] = true
+					}
+				}
+			}
+		}
+		return kinds["begin"] && kinds["end"] || len(c.notes) > 0 && !hasProgressRequest(c.requests)
+	})
+	require.NoError(t, c.shutdown())
+}
+
+func hasProgressRequest(reqs []string) bool {
+	for _, r := range reqs {
+		if r == "window/workDoneProgress/create" {
+			return true
+		}
+	}
+	return false
+}
