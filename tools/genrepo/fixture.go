@@ -82,7 +82,7 @@ func defaultFixture() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("no fixture given and the working directory is not inside the monoflake module; pass the fixture monorepo explicitly")
+			return "", errors.New("the working directory is not inside the monoflake module, so the fixture monorepo must be given (Options.Fixture, or -fixture)")
 		}
 		dir = parent
 	}

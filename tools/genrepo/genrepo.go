@@ -82,6 +82,19 @@ type Component struct {
 	Outputs []string
 }
 
+// componentFiles are the Nix files of every component, in its nix/ folder.
+func componentFiles() []string { return []string{"outputs.nix", "package.nix", "shell.nix"} }
+
+// Files returns the component's Nix files relative to the repository root,
+// slash-separated, its outputs.nix (the one flake.nix imports) first.
+func (c Component) Files() []string {
+	files := componentFiles()
+	for i, f := range files {
+		files[i] = c.Name + "/nix/" + f
+	}
+	return files
+}
+
 // Component returns the component of that name.
 func (r *Repo) Component(name string) (Component, bool) {
 	for _, c := range r.Components {

@@ -1,6 +1,7 @@
 package genrepo
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
@@ -53,7 +54,6 @@ func TestGenerate(t *testing.T) {
 			for i, c := range repo.Components {
 				require.False(t, seen[c.Name], "%s is generated twice", c.Name)
 				seen[c.Name] = true
-				require.Contains(t, flake, "./"+c.Name+"/nix/outputs.nix\n")
 				require.LessOrEqual(t, len(c.Dependencies), tt.wantDeps)
 				require.True(t, slices.IsSorted(c.Dependencies))
 				for _, d := range c.Dependencies {
@@ -63,7 +63,11 @@ func TestGenerate(t *testing.T) {
 				require.Equal(t, names(p, plan.packageDeps), c.Dependencies)
 				require.Equal(t, c.Dependencies, referencedComponents(t, repo.Root, c.Name, "outputs.nix", "package.nix"))
 				require.Equal(t, names(p, plan.shellDeps), referencedComponents(t, repo.Root, c.Name, "shell.nix"))
-				outputs := readFile(t, repo.Root, c.Name+"/nix/outputs.nix")
+				require.Contains(t, flake, "./"+c.Files()[0]+"\n")
+				for _, f := range c.Files() {
+					require.FileExists(t, filepath.Join(repo.Root, f))
+				}
+				outputs := readFile(t, repo.Root, c.Files()[0])
 				for _, o := range c.Outputs {
 					require.Contains(t, outputs, fmt.Sprintf("%s.%s = ", o, c.Name))
 				}
@@ -82,7 +86,7 @@ func TestGenerate(t *testing.T) {
 // TestGenerateIsDeterministic checks that the options alone decide the
 // tree, however the writes were scheduled, and that the seed matters.
 func TestGenerateIsDeterministic(t *testing.T) {
-	opt := Options{Components: 200, NonNixFiles: 300, BlobBytes: 3<<20 + 17, Seed: 42}
+	opt := Options{Components: 100, NonNixFiles: 300, BlobBytes: 1<<20 + 17, Seed: 42}
 	a, err := Generate(t.TempDir(), opt)
 	require.NoError(t, err)
 	b, err := Generate(t.TempDir(), opt)
@@ -142,6 +146,13 @@ func TestGenerateRefuses(t *testing.T) {
 		})
 	}
 	require.FileExists(t, filepath.Join(full, "keep"))
+}
+
+func TestGenerateStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := GenerateContext(ctx, t.TempDir(), Options{Components: 100, BlobBytes: 100 << 20})
+	require.ErrorIs(t, err, context.Canceled)
 }
 
 // TestPlanDepthIsBounded checks that no chain of references is longer than

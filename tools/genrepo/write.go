@@ -89,7 +89,7 @@ func (t *tree) writeTop(p *plan, libs []library) error {
 // files that are not Nix.
 func (t *tree) writeComponent(p *plan, c componentPlan) error {
 	text := newComponentText(p, c)
-	for _, f := range []string{"outputs.nix", "package.nix", "shell.nix"} {
+	for _, f := range componentFiles() {
 		if err := t.writeTemplate(path.Join(c.name, "nix", f), f+".tmpl", text); err != nil {
 			return err
 		}
