@@ -26,8 +26,12 @@ type Export struct {
 	// MONOFLAKE_STALE=1 is exported.
 	Stale bool
 	// Watch lists the files the environment depends on; direnv reloads when
-	// one of them changes.
+	// one of them changes. They are passed to watch_file, unless
+	// DirenvWatches is set.
 	Watch []string
+	// DirenvWatches, when set, is direnv's DIRENV_WATCHES with Watch already
+	// added (see AddWatches); it is exported instead of running watch_file.
+	DirenvWatches string
 	// OuterPath and OuterXDGDataDirs are PATH and XDG_DATA_DIRS of the shell
 	// use_monoflake runs in (direnv restores the user's values before every
 	// load). They are kept after the devShell's entries.
@@ -35,15 +39,19 @@ type Export struct {
 	OuterXDGDataDirs string
 }
 
-// Render returns the bash that applies e inside direnv's stdlib. It calls
-// watch_file first, so that direnv reloads after a broken file is fixed even
-// when the rest fails, then sets the variables, defines the devShell's
+// Render returns the bash that applies e inside direnv's stdlib. It records
+// the watched files first, so that direnv reloads after a broken file is
+// fixed even when the rest fails, then sets the variables, defines the devShell's
 // functions (for shellHook; direnv exports variables only, so functions never
 // reach the interactive shell), sets monoflake's markers and runs shellHook
 // last, as `nix print-dev-env` does.
 func Render(e Export) []byte {
 	var b bytes.Buffer
-	renderWatches(&b, e.Watch)
+	if e.DirenvWatches != "" {
+		b.WriteString("export DIRENV_WATCHES=" + Quote(e.DirenvWatches) + "\n")
+	} else {
+		renderWatches(&b, e.Watch)
+	}
 	if e.Env != nil {
 		renderVariables(&b, e)
 		renderFunctions(&b, e.Env.BashFunctions)

@@ -96,6 +96,12 @@ func TestRender(t *testing.T) {
 				"export MONOFLAKE_COMPONENT=backend\nexport MONOFLAKE_SHELL=backend\nexport MONOFLAKE_STALE=1\n",
 		},
 		{
+			name: "precomputed DIRENV_WATCHES replace watch_file",
+			in:   Export{Component: "backend", Shell: "backend", Watch: []string{"/r/flake.nix"}, DirenvWatches: "eJyKjgUEAAD__wEvAI0="},
+			want: "export DIRENV_WATCHES='eJyKjgUEAAD__wEvAI0='\n" +
+				"export MONOFLAKE_COMPONENT=backend\nexport MONOFLAKE_SHELL=backend\nunset MONOFLAKE_STALE\n",
+		},
+		{
 			name: "variables of every kind, sorted, skipped ones left out",
 			in: Export{
 				Component: "backend", Shell: "default",

@@ -150,6 +150,7 @@ func runDirenvExport(ctx context.Context, c *cli, args []string) int {
 		Shell:            req.Shell,
 		Stale:            res.State != evalcache.Fresh,
 		Watch:            res.Files,
+		DirenvWatches:    direnvWatches(c, res.Files),
 		OuterPath:        c.getenv("PATH"),
 		OuterXDGDataDirs: c.getenv("XDG_DATA_DIRS"),
 	}))
@@ -197,6 +198,20 @@ func direnvEnvironment(ctx context.Context, cache *evalcache.Cache, dir, compone
 		return nil, req, err
 	}
 	return res, req, nil
+}
+
+// direnvWatches is DIRENV_WATCHES with files added, or "" to leave it to
+// watch_file: outside direnv, or when a future direnv changed its format.
+func direnvWatches(c *cli, files []string) string {
+	current := c.getenv("DIRENV_WATCHES")
+	if current == "" {
+		return ""
+	}
+	watches, err := direnv.AddWatches(current, files)
+	if err != nil {
+		return ""
+	}
+	return watches
 }
 
 // evalErrorLine is an evaluation error on one line, with the file relative

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/monoflake/monoflake/direnv"
 	"github.com/monoflake/monoflake/evalcache"
 )
 
@@ -106,4 +107,16 @@ func TestEvalErrorLine(t *testing.T) {
 	for _, tt := range tests {
 		require.Equal(t, tt.want, evalErrorLine("/r", tt.err))
 	}
+}
+
+func TestDirenvWatchesFallsBackToWatchFile(t *testing.T) {
+	env := map[string]string{}
+	c := &cli{getenv: func(k string) string { return env[k] }}
+	require.Empty(t, direnvWatches(c, []string{"/r/flake.nix"}), "outside direnv")
+	env["DIRENV_WATCHES"] = "not what direnv writes"
+	require.Empty(t, direnvWatches(c, []string{"/r/flake.nix"}), "an unknown format")
+	empty, err := direnv.AddWatches("", nil)
+	require.NoError(t, err)
+	env["DIRENV_WATCHES"] = empty
+	require.NotEmpty(t, direnvWatches(c, []string{"/r/flake.nix"}))
 }
