@@ -7,11 +7,12 @@ import (
 )
 
 var (
-	ansiEscape  = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
-	errorLine   = regexp.MustCompile(`^\s*error:\s?(.*)$`)
-	atPosition  = regexp.MustCompile(`^\s*at (.+):(\d+):(\d+):?\s*$`)
-	noiseLine   = regexp.MustCompile(`^(evaluating file|copied source|instantiated|warning:|trace:|building|copying|using|acquiring|performing|\s*\(use '--show-trace')`)
-	emptyOrPipe = regexp.MustCompile(`^\s*(\d+\|.*|\|.*)?$`)
+	ansiEscape        = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+	errorLine         = regexp.MustCompile(`^\s*error:\s?(.*)$`)
+	atPosition        = regexp.MustCompile(`^\s*at (.+):(\d+):(\d+):?\s*$`)
+	noiseLine         = regexp.MustCompile(`^(evaluating file|copied source|instantiated|warning:|trace:|building|copying|using|acquiring|performing|\s*\(use '--show-trace')`)
+	dependencyFailure = regexp.MustCompile(`^\d+ dependenc(y|ies) of derivation .* failed to build`)
+	emptyOrPipe       = regexp.MustCompile(`^\s*(\d+\|.*|\|.*)?$`)
 )
 
 // parseNixError reads nix's error report: the last "error:" (newer nix
@@ -22,9 +23,16 @@ func parseNixError(stderr []byte, mapPath func(string) (string, bool)) *EvalErro
 	lines := strings.Split(ansiEscape.ReplaceAllString(string(stderr), ""), "\n")
 	last := -1
 	for i, l := range lines {
-		if g := errorLine.FindStringSubmatch(l); g != nil && strings.TrimSpace(g[1]) != "" {
-			last = i
+		g := errorLine.FindStringSubmatch(l)
+		if g == nil || strings.TrimSpace(g[1]) == "" {
+			continue
 		}
+		// "N dependencies of derivation ... failed to build" follows the
+		// error that says why; keep that one.
+		if last >= 0 && dependencyFailure.MatchString(g[1]) {
+			continue
+		}
+		last = i
 	}
 	if last < 0 {
 		var kept []string
@@ -49,11 +57,14 @@ func parseNixError(stderr []byte, mapPath func(string) (string, bool)) *EvalErro
 			}
 			break
 		}
+		if errorLine.MatchString(l) {
+			break
+		}
 		if emptyOrPipe.MatchString(l) || noiseLine.MatchString(l) {
 			continue
 		}
-		// A message continued on the next line.
-		e.Message += " " + strings.TrimSpace(l)
+		// A message continued on the next line (a builder's last log lines).
+		e.Message += "\n" + strings.TrimSpace(l)
 	}
 	return e
 }
