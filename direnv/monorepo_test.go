@@ -82,30 +82,45 @@ func TestDirenvExecComponents(t *testing.T) {
 	m := newMonorepo(t)
 	tests := []struct {
 		dir, shell string
+		envrc      string // written and allowed first; "" keeps the one monoflake init wrote
+		nixArg     string // when set, an argument nix must have been run with
 		vars       map[string]string
 		tools      map[string]string // command -> what its output starts with
 	}{
-		{"backend", "backend",
+		{"backend", "backend", "", "",
 			map[string]string{"MONOREPO_COMPONENT": "backend", "BACKEND_PORT": "8080", "RUST_LOG": "backend=debug", "BACKEND_HOOK": "ran", "TRICKY": trickyWant},
 			map[string]string{"cargo": "cargo 1.72.0 (fake)", "rustc": "rustc 1.72.0 (fake)"}},
-		{"frontend", "frontend",
+		{"frontend", "frontend", "", "",
 			map[string]string{"MONOREPO_COMPONENT": "frontend", "FRONTEND_PORT": "3000", "FRONTEND_HOOK": "ran", "BACKEND_HOOK": "ran"},
 			map[string]string{"node": "v20.5.0 (fake)", "cargo": "cargo 1.72.0 (fake)"}},
-		{"analytics", "python",
+		{"analytics", "python", "", "",
 			map[string]string{"MONOREPO_COMPONENT": "analytics", "PYTHONDONTWRITEBYTECODE": "1", "ANALYTICS_HOOK": "ran"},
 			map[string]string{"python3": "Python 3.11.4 (fake)"}},
-		{"infra", "infra",
+		{"infra", "infra", "", "",
+			map[string]string{"MONOREPO_COMPONENT": "infra", "TF_IN_AUTOMATION": "1", "INFRA_HOOK": "ran"},
+			map[string]string{"terraform": "Terraform v1.5.7 (fake)"}},
+		// A component named explicitly from a directory below it, through
+		// the plain flake: nix evaluates the flake reference itself.
+		{"infra/terraform", "infra", "use monoflake --mode flake infra\n", m.repo + "#devShells.",
 			map[string]string{"MONOREPO_COMPONENT": "infra", "TF_IN_AUTOMATION": "1", "INFRA_HOOK": "ran"},
 			map[string]string{"terraform": "Terraform v1.5.7 (fake)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
 			dir := filepath.Join(m.repo, tt.dir)
+			if tt.envrc != "" {
+				m.writeEnvrc(dir, tt.envrc)
+			}
 			env := m.execEnv(dir)
+			if tt.nixArg != "" {
+				calls, err := os.ReadFile(m.nixCalls)
+				require.NoError(t, err)
+				require.Contains(t, string(calls), tt.nixArg)
+			}
 			for name, want := range tt.vars {
 				require.Equal(t, want, env[name], "variable %s", name)
 			}
-			require.Equal(t, tt.dir, env["MONOFLAKE_COMPONENT"])
+			require.Equal(t, strings.Split(tt.dir, "/")[0], env["MONOFLAKE_COMPONENT"])
 			require.Equal(t, tt.shell, env["MONOFLAKE_SHELL"])
 			require.NotContains(t, env, "MONOFLAKE_STALE")
 			require.Equal(t, m.getenv("HOME"), env["HOME"], "HOME is the user's, not the builder's")
@@ -157,4 +172,31 @@ func TestAllowedEnvrcIsTrust(t *testing.T) {
 	require.Error(t, err, "a denied .envrc is no trust")
 	require.Empty(t, out)
 	require.Contains(t, stderr.String(), "is not trusted")
+}
+
+// TestNothingCachedYet breaks a component before it was ever loaded: no
+// devShell is applied, the error is reported, and fixing the file loads it.
+func TestNothingCachedYet(t *testing.T) {
+	m := newMonorepo(t)
+	infra := filepath.Join(m.repo, "infra")
+	file := filepath.Join(infra, "nix/outputs.nix")
+	good, err := os.ReadFile(file)
+	require.NoError(t, err)
+	broken := strings.Replace(string(good), `TF_IN_AUTOMATION = "1";`, `TF_IN_AUTOMATION = notDefinedAnywhere;`, 1)
+	require.NotEqual(t, string(good), broken)
+	require.NoError(t, os.WriteFile(file, []byte(broken), 0o644))
+
+	cmd := m.command(infra, "direnv", "exec", infra, "env", "-0")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, _ := cmd.Output()
+	env := parseEnv0(out)
+	require.Empty(t, env["TF_IN_AUTOMATION"], "no devShell without a cached environment")
+	require.Equal(t, "1", env["MONOFLAKE_STALE"])
+	require.Regexp(t, `monoflake: infra: evaluation failed and no earlier environment is cached: infra/nix/outputs.nix:\d+:\d+: .*notDefinedAnywhere`, stderr.String())
+
+	require.NoError(t, os.WriteFile(file, good, 0o644))
+	env = m.execEnv(infra)
+	require.Equal(t, "1", env["TF_IN_AUTOMATION"])
+	require.NotContains(t, env, "MONOFLAKE_STALE")
 }
