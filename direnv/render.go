@@ -41,10 +41,10 @@ type Export struct {
 
 // Render returns the bash that applies e inside direnv's stdlib. It records
 // the watched files first, so that direnv reloads after a broken file is
-// fixed even when the rest fails, then sets the variables, defines the devShell's
-// functions (for shellHook; direnv exports variables only, so functions never
-// reach the interactive shell), sets monoflake's markers and runs shellHook
-// last, as `nix print-dev-env` does.
+// fixed even when the rest fails; then it sets the variables, defines the
+// devShell's functions (for shellHook: direnv exports variables only, so
+// functions never reach the interactive shell), sets monoflake's markers,
+// and runs shellHook last, as `nix print-dev-env` does.
 func Render(e Export) []byte {
 	var b bytes.Buffer
 	if e.DirenvWatches != "" {
