@@ -31,10 +31,12 @@ func TestDirenvrc(t *testing.T) {
 		wantCalled string // which binary ran: "embedded", "path" or ""
 		wantStatus int
 		wantVar    string // FROM_EXPORT after use_monoflake
+		strict     bool   // run under direnv's strict_env (set -euo pipefail)
 	}{
 		{name: "embedded binary wins", embedded: true, onPath: true, args: "backend", wantCalled: "embedded", wantVar: "embedded"},
 		{name: "falls back to PATH", onPath: true, args: "--mode flake", wantCalled: "path", wantVar: "path"},
 		{name: "stale environment still applies", embedded: true, code: 3, wantCalled: "embedded", wantVar: "embedded"},
+		{name: "stale under strict_env", embedded: true, code: 3, wantCalled: "embedded", wantVar: "embedded", strict: true},
 		{name: "failure still applies watches but fails", embedded: true, code: 1, wantCalled: "embedded", wantStatus: 1, wantVar: "embedded"},
 		{name: "no binary anywhere", wantStatus: 1},
 	}
@@ -55,6 +57,9 @@ log_error() { echo "error: $*" >&2; }
 use_monoflake ` + tt.args + `
 echo "status=$? var=${FROM_EXPORT:-}"
 `
+			if tt.strict {
+				driver = "set -euo pipefail\n" + driver
+			}
 			cmd := exec.Command(bash, "--norc", "--noprofile", "-c", driver)
 			cmd.Env = []string{"PATH=" + pathDir + ":/usr/bin:/bin", "CALLS=" + filepath.Join(dir, "calls")}
 			out, err := cmd.Output()
