@@ -90,7 +90,7 @@ func BenchmarkIndex(b *testing.B) {
 	parser := syntax.NewParser()
 	defer parser.Close()
 	var edits []time.Duration
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 200; i++ {
 		edited := append(append([]byte{}, src...), []byte("\n# edit "+strconv.Itoa(i)+"\n")...)
 		start := time.Now()
 		next := snap.WithFile(ctx, parser, target, edited)

@@ -60,51 +60,21 @@ func (m *model) lookup(s *Snapshot, r Reference) (defs []*Output, owner string, 
 }
 
 func (m *model) diagnose(s *Snapshot) {
-	add := func(d Diagnostic) {
-		if !s.Config.disabled(d.Code) {
-			m.diags[d.Loc.File] = append(m.diags[d.Loc.File], d)
-		}
-	}
+	add := m.adder(s)
 	deps := map[*Component]map[string]bool{}
 	for p, f := range s.files {
-		if f.Err != nil {
-			add(Diagnostic{Loc: Location{File: p}, Severity: SeverityWarning, Code: CodeUnreadable, Message: "cannot index this file: " + f.Err.Error()})
-			continue
-		}
-		for _, e := range f.Tree.Errors {
-			sev := SeverityError
-			if e.Unsupported {
-				sev = SeverityInfo
-			}
-			add(Diagnostic{Loc: Location{File: p, Span: e.Span}, Severity: sev, Code: CodeSyntax, Message: e.Message})
-		}
-		for _, d := range f.facts.dupAttrs {
-			add(d)
-		}
 		from := m.nearest(p)
-		for i, r := range f.facts.refs {
-			switch r.Kind {
-			case OutputRef:
-				defs, owner, known := m.lookup(s, r)
-				if len(defs) == 0 && known {
-					add(m.unknownOutput(r, owner))
-				}
-				k := outputKey{owner, r.Category, r.Name}
-				m.refsTo[k] = append(m.refsTo[k], r.Loc)
-				for _, d := range defs {
-					if from != nil && d.Component != from.Name {
-						if deps[from] == nil {
-							deps[from] = map[string]bool{}
-						}
-						deps[from][d.Component] = true
+		m.fileDiagnostics(s, f, add, func(k outputKey, r Reference, defs []*Output) {
+			m.refsTo[k] = append(m.refsTo[k], r.Loc)
+			for _, d := range defs {
+				if from != nil && d.Component != from.Name {
+					if deps[from] == nil {
+						deps[from] = map[string]bool{}
 					}
-				}
-			default:
-				if f.missing[i] {
-					add(Diagnostic{Loc: r.Loc, Severity: SeverityError, Code: CodeMissingPath, Message: fmt.Sprintf("%s does not exist", relPath(s.Root, r.Target))})
+					deps[from][d.Component] = true
 				}
 			}
-		}
+		})
 	}
 	for c, set := range deps {
 		for name := range set {
@@ -113,10 +83,58 @@ func (m *model) diagnose(s *Snapshot) {
 		sort.Strings(c.Deps)
 	}
 	m.orphans(s, add)
-	m.duplicates(add)
+	for k, defs := range m.defs {
+		duplicateDiagnostics(k, defs, add)
+	}
 	for p := range m.diags {
-		ds := m.diags[p]
-		sort.SliceStable(ds, func(i, j int) bool { return ds[i].Loc.Span.Start < ds[j].Loc.Span.Start })
+		sortDiagnostics(m.diags[p])
+	}
+}
+
+// adder returns the function that records a diagnostic unless the
+// configuration silences its code.
+func (m *model) adder(s *Snapshot) func(Diagnostic) {
+	return func(d Diagnostic) {
+		if !s.Config.disabled(d.Code) {
+			m.diags[d.Loc.File] = append(m.diags[d.Loc.File], d)
+		}
+	}
+}
+
+func sortDiagnostics(ds []Diagnostic) {
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Loc.Span.Start < ds[j].Loc.Span.Start })
+}
+
+// fileDiagnostics adds the diagnostics that one file causes by itself
+// (unreadable, syntax, duplicate attributes, unknown outputs, missing paths)
+// and reports each output reference it resolves.
+func (m *model) fileDiagnostics(s *Snapshot, f *File, add func(Diagnostic), ref func(outputKey, Reference, []*Output)) {
+	if f.Err != nil {
+		add(Diagnostic{Loc: Location{File: f.Path}, Severity: SeverityWarning, Code: CodeUnreadable, Message: "cannot index this file: " + f.Err.Error()})
+		return
+	}
+	for _, e := range f.Tree.Errors {
+		sev := SeverityError
+		if e.Unsupported {
+			sev = SeverityInfo
+		}
+		add(Diagnostic{Loc: Location{File: f.Path, Span: e.Span}, Severity: sev, Code: CodeSyntax, Message: e.Message})
+	}
+	for _, d := range f.facts.dupAttrs {
+		add(d)
+	}
+	for i, r := range f.facts.refs {
+		if r.Kind != OutputRef {
+			if f.missing[i] {
+				add(Diagnostic{Loc: r.Loc, Severity: SeverityError, Code: CodeMissingPath, Message: fmt.Sprintf("%s does not exist", relPath(s.Root, r.Target))})
+			}
+			continue
+		}
+		defs, owner, known := m.lookup(s, r)
+		if len(defs) == 0 && known {
+			add(m.unknownOutput(r, owner))
+		}
+		ref(outputKey{owner, r.Category, r.Name}, r, defs)
 	}
 }
 
@@ -172,26 +190,25 @@ func (m *model) orphans(s *Snapshot, add func(Diagnostic)) {
 	}
 }
 
-// duplicates reports outputs defined by more than one component.
-func (m *model) duplicates(add func(Diagnostic)) {
-	for k, defs := range m.defs {
-		if len(defs) < 2 {
-			continue
-		}
-		for _, d := range defs {
-			var others []string
-			for _, o := range defs {
-				if o != d {
-					others = append(others, o.Component)
-				}
+// duplicateDiagnostics reports an output defined more than once, at each
+// definition.
+func duplicateDiagnostics(k outputKey, defs []*Output, add func(Diagnostic)) {
+	if len(defs) < 2 {
+		return
+	}
+	for _, d := range defs {
+		var others []string
+		for _, o := range defs {
+			if o != d {
+				others = append(others, o.Component)
 			}
-			where := "also defined by component " + strings.Join(others, ", ")
-			if others[0] == d.Component {
-				where = "also defined elsewhere in this component"
-			}
-			add(Diagnostic{Loc: d.Def, Severity: SeverityError, Code: CodeDuplicateOutput,
-				Message: fmt.Sprintf("output %s.%s is %s", k.category, k.name, where)})
 		}
+		where := "also defined by component " + strings.Join(others, ", ")
+		if others[0] == d.Component {
+			where = "also defined elsewhere in this component"
+		}
+		add(Diagnostic{Loc: d.Def, Severity: SeverityError, Code: CodeDuplicateOutput,
+			Message: fmt.Sprintf("output %s.%s is %s", k.category, k.name, where)})
 	}
 }
 

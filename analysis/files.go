@@ -170,6 +170,12 @@ func keepFile(root, p string) bool {
 
 // readNixFile reads a file for indexing, refusing what cannot be Nix.
 func readNixFile(p string) ([]byte, error) {
+	// Stat before opening: opening a FIFO or a device would block.
+	if info, err := os.Stat(p); err != nil {
+		return nil, err
+	} else if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err

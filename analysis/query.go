@@ -32,11 +32,7 @@ func (s *Snapshot) at(file string, offset int) (*Reference, *Output) {
 // keyOf returns the output key a reference or definition stands for.
 func (s *Snapshot) keyOf(r *Reference, o *Output) (outputKey, bool) {
 	if o != nil {
-		owner := ""
-		if c := s.model.byName[o.Component]; c != nil && c.SubFlake {
-			owner = c.Name
-		}
-		return outputKey{owner, o.Category, o.Name}, true
+		return s.keyOfModel(s.model, o)
 	}
 	if r != nil && r.Kind == OutputRef {
 		_, owner, _ := s.model.lookup(s, *r)
@@ -46,6 +42,15 @@ func (s *Snapshot) keyOf(r *Reference, o *Output) (outputKey, bool) {
 		return outputKey{owner, r.Category, r.Name}, true
 	}
 	return outputKey{}, false
+}
+
+// keyOfModel returns the output key of a definition in model m.
+func (s *Snapshot) keyOfModel(m *model, o *Output) (outputKey, bool) {
+	owner := ""
+	if c := m.byName[o.Component]; c != nil && c.SubFlake {
+		owner = c.Name
+	}
+	return outputKey{owner, o.Category, o.Name}, true
 }
 
 // Closure returns the Nix files evaluating a component may read: its own

@@ -60,14 +60,6 @@ func resolve(s *Snapshot) *model {
 	return m
 }
 
-// reresolve re-resolves after one file changed. The model is cheap to
-// rebuild from facts (no parsing), so it is rebuilt whole: correctness
-// first, and cross-file effects (an output renamed in one component makes a
-// reference in another unknown) come out right by construction.
-func reresolve(old, s *Snapshot, before, after *File) *model {
-	return resolve(s)
-}
-
 // walkModules follows imports from the root flake through every module.
 func (m *model) walkModules(s *Snapshot, rootFlake string) {
 	queue := []string{rootFlake}

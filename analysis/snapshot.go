@@ -2,7 +2,10 @@ package analysis
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -66,7 +69,10 @@ func Load(ctx context.Context, dir string) (*Snapshot, error) {
 		return nil, err
 	}
 	for _, f := range files {
-		s.files[f.Path] = f
+		// A file deleted between listing and reading is simply gone.
+		if !errors.Is(f.Err, fs.ErrNotExist) {
+			s.files[f.Path] = f
+		}
 	}
 	s.model = resolve(s)
 	return s, nil
@@ -196,10 +202,7 @@ func (s *Snapshot) withIndexed(f *File) *Snapshot {
 
 func (s *Snapshot) clone() *Snapshot {
 	n := *s
-	n.files = make(map[string]*File, len(s.files)+1)
-	for k, v := range s.files {
-		n.files[k] = v
-	}
+	n.files = maps.Clone(s.files)
 	return &n
 }
 

@@ -139,6 +139,7 @@ type grammar struct {
 }
 
 var loadGrammar = sync.OnceValue(func() *grammar {
+	nixgrammar.UseLibcAllocator()
 	lang := nixgrammar.Language()
 	g := &grammar{lang: lang}
 	g.kinds = make([]Kind, lang.NodeKindCount())
