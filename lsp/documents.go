@@ -31,6 +31,12 @@ type document struct {
 func isNixFile(path string) bool { return strings.HasSuffix(path, ".nix") }
 
 func (s *Server) didOpen(ctx context.Context, raw json.RawMessage) error {
+	if len(raw) > maxDocument+64<<10 {
+		// Not worth decoding: the text alone is too large (escaping only
+		// makes JSON longer than its text by a bounded amount for Nix).
+		s.message(protocol.MessageTypeWarning, "monoflake ignores a document of %d MB, larger than the %d MB it reads", len(raw)>>20, maxDocument>>20)
+		return nil
+	}
 	var p protocol.DidOpenTextDocumentParams
 	if err := decodeParams(raw, &p); err != nil {
 		return err
