@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// A stand-in for `monoflake serve` that speaks only the editor contract:
+// initialize, monoflake/environment, monoflake/environmentChanged and the two
+// server commands. Editor tests use it where the real server would need nix;
+// it has no dependencies so both the VS Code and the Neovim tests can run it.
+//
+// Components are the directories under the workspace root that hold
+// nix/outputs.nix. A component's environment is "evaluating" when first asked
+// for and "fresh" 50 ms later, announced with monoflake/environmentChanged; a
+// component named "broken" fails. `fake/log` returns the methods received.
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const evaluationDelayMs = 50;
+let root = null;
+let options = { trusted: false, evaluation: { enabled: false }, system: null };
+const trustedRoots = new Set();
+const environments = new Map(); // component -> 'evaluating' | 'fresh' | 'failed'
+const log = [];
+
+function send(message) {
+  const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...message }), 'utf8');
+  process.stdout.write(`Content-Length: ${body.length}\r\n\r\n`);
+  process.stdout.write(body);
+}
+
+function uriPath(uri) {
+  return decodeURIComponent(new URL(uri).pathname);
+}
+
+function componentOf(file) {
+  const rel = path.relative(root, file);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    return null;
+  }
+  const first = rel.split(path.sep)[0];
+  return fs.existsSync(path.join(root, first, 'nix', 'outputs.nix')) ? first : null;
+}
+
+function evaluate(component) {
+  environments.set(component, 'evaluating');
+  setTimeout(() => {
+    const state = component === 'broken' ? 'failed' : 'fresh';
+    environments.set(component, state);
+    send({ method: 'monoflake/environmentChanged', params: { root, component, state } });
+  }, evaluationDelayMs);
+}
+
+function environment(uri) {
+  const component = componentOf(uriPath(uri));
+  const result = { root, component, shell: null, state: 'none', variables: {}, error: null };
+  if (component === null) {
+    return result;
+  }
+  result.shell = `devShells.x86_64-linux.${component}`;
+  if (!options.trusted || !options.evaluation.enabled || !trustedRoots.has(root)) {
+    result.state = 'untrusted';
+    return result;
+  }
+  if (!environments.has(component)) {
+    evaluate(component);
+  }
+  result.state = environments.get(component);
+  if (result.state === 'fresh') {
+    result.variables = {
+      MONOREPO_COMPONENT: component,
+      PATH: `/fake/${component}/bin`,
+      HOME: '/homeless-shelter',
+    };
+  } else if (result.state === 'failed') {
+    result.error = `error: attribute 'devShells.x86_64-linux.${component}' failed to evaluate`;
+  }
+  return result;
+}
+
+function handle(message) {
+  const { id, method, params } = message;
+  if (method !== undefined) {
+    log.push(method);
+  }
+  const reply = (result) => send({ id, result });
+  switch (method) {
+    case 'initialize':
+      root = params.rootUri ? uriPath(params.rootUri) : params.rootPath;
+      options = { ...options, ...(params.initializationOptions || {}) };
+      if (process.env.FAKE_TRUSTED === '1') {
+        trustedRoots.add(root);
+      }
+      return reply({
+        capabilities: {
+          textDocumentSync: 1,
+          executeCommandProvider: { commands: ['monoflake.reloadEnvironment', 'monoflake.trustWorkspace'] },
+        },
+        serverInfo: { name: 'monoflake-fake', version: '0' },
+      });
+    case 'monoflake/environment':
+      return reply(environment(params.uri));
+    case 'workspace/executeCommand': {
+      const [arg] = params.arguments || [];
+      if (params.command === 'monoflake.trustWorkspace') {
+        trustedRoots.add(uriPath(arg));
+      } else if (params.command === 'monoflake.reloadEnvironment') {
+        const component = componentOf(uriPath(arg));
+        if (component !== null) {
+          evaluate(component);
+        }
+      } else {
+        return send({ id, error: { code: -32602, message: `unknown command ${params.command}` } });
+      }
+      return reply(null);
+    }
+    case 'fake/log':
+      return reply(log);
+    case 'shutdown':
+      return reply(null);
+    case 'exit':
+      return process.exit(0);
+    default:
+      if (id !== undefined && method !== undefined) {
+        return send({ id, error: { code: -32601, message: `method not found: ${method}` } });
+      }
+  }
+}
+
+let buffer = Buffer.alloc(0);
+process.stdin.on('data', (chunk) => {
+  buffer = Buffer.concat([buffer, chunk]);
+  for (;;) {
+    const headerEnd = buffer.indexOf('\r\n\r\n');
+    if (headerEnd < 0) {
+      return;
+    }
+    const match = /Content-Length: (\d+)/i.exec(buffer.subarray(0, headerEnd).toString('ascii'));
+    const length = match ? Number(match[1]) : 0;
+    if (buffer.length < headerEnd + 4 + length) {
+      return;
+    }
+    const body = buffer.subarray(headerEnd + 4, headerEnd + 4 + length).toString('utf8');
+    buffer = buffer.subarray(headerEnd + 4 + length);
+    handle(JSON.parse(body));
+  }
+});
+process.stdin.on('end', () => process.exit(0));

@@ -1,0 +1,218 @@
+// Drives the real `monoflake serve` over stdio with the protocol library
+// vscode-languageclient is built on: the standard features on the monorepo
+// fixture, and the custom monoflake/environment request, first untrusted
+// (static features only) and then with nix evaluation in a trusted copy.
+
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  DefinitionRequest,
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  DocumentSymbolRequest,
+  HoverRequest,
+  Location,
+  LocationLink,
+  PublishDiagnosticsNotification,
+  PublishDiagnosticsParams,
+  ReferencesRequest,
+  WorkspaceSymbolRequest,
+} from 'vscode-languageserver-protocol/node';
+import { EnvironmentChangedParams, EnvironmentResult, environmentChangedNotification, environmentRequest, serverCommands } from '../../src/protocol';
+import { RunningServer, fixtureCopy, have, isolatedEnv, serverBinary, startServer } from '../support/server';
+
+let root: string;
+let server: RunningServer;
+const diagnostics = new Map<string, PublishDiagnosticsParams[]>();
+
+function uri(rel: string): string {
+  return `file://${path.join(root, rel)}`;
+}
+
+function text(rel: string): string {
+  return fs.readFileSync(path.join(root, rel), 'utf8');
+}
+
+/** Line and UTF-16 column of the first occurrence of `needle` (plus `offset` characters). */
+function position(rel: string, needle: string, offset = 0): { line: number; character: number } {
+  const lines = text(rel).split('\n');
+  const line = lines.findIndex((l) => l.includes(needle));
+  assert.ok(line >= 0, `${needle} not found in ${rel}`);
+  return { line, character: lines[line].indexOf(needle) + offset };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; server stderr:\n${server?.stderr() ?? ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function targetOf(result: Location | Location[] | LocationLink[] | null): { uri: string; line: number } {
+  assert.ok(result, 'definition returned nothing');
+  const first = Array.isArray(result) ? result[0] : result;
+  assert.ok(first, 'definition returned an empty list');
+  if ('targetUri' in first) {
+    return { uri: first.targetUri, line: first.targetSelectionRange.start.line };
+  }
+  return { uri: first.uri, line: first.range.start.line };
+}
+
+const reference = "self'.packages.backend";
+const referenceOffset = "self'.packages.".length + 1; // inside "backend"
+
+before(async () => {
+  serverBinary(); // fails with a clear message before anything else
+  root = fixtureCopy('monorepo');
+  server = await startServer(root, { trusted: false, evaluation: { enabled: false }, system: null }, isolatedEnv(root + '.state'));
+  server.connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
+    diagnostics.set(p.uri, [...(diagnostics.get(p.uri) ?? []), p]);
+  });
+  for (const rel of ['frontend/nix/outputs.nix', 'backend/nix/outputs.nix']) {
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: uri(rel), languageId: 'nix', version: 1, text: text(rel) },
+    });
+  }
+});
+
+after(async () => {
+  await server?.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(root + '.state', { recursive: true, force: true });
+});
+
+test('initialize announces the features the extension relies on', () => {
+  const caps = server.initializeResult.capabilities;
+  for (const provider of [
+    'definitionProvider',
+    'referencesProvider',
+    'hoverProvider',
+    'documentSymbolProvider',
+    'workspaceSymbolProvider',
+    'completionProvider',
+    'renameProvider',
+    'documentLinkProvider',
+    'codeLensProvider',
+  ] as const) {
+    assert.ok(caps[provider], `${provider} missing from ${JSON.stringify(caps)}`);
+  }
+  assert.deepEqual(
+    [...(caps.executeCommandProvider?.commands ?? [])].filter((c) => c.startsWith('monoflake.')).sort(),
+    Object.values(serverCommands).sort(),
+  );
+});
+
+test('diagnostics are published for an opened file and follow edits', async () => {
+  const file = uri('frontend/nix/outputs.nix');
+  await waitFor('first diagnostics of frontend', () => diagnostics.get(file)?.[0], 10000);
+  const broken = text('frontend/nix/outputs.nix').replace(reference, "self'.packages.backedn");
+  await server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+    textDocument: { uri: file, version: 2 },
+    contentChanges: [{ text: broken }],
+  });
+  const published = await waitFor(
+    'a diagnostic about packages.backedn',
+    () => diagnostics.get(file)?.find((p) => p.diagnostics.some((d) => /backedn/.test(d.message))),
+    10000,
+  );
+  const diagnostic = published.diagnostics.find((d) => /backedn/.test(d.message))!;
+  assert.equal(diagnostic.range.start.line, position('frontend/nix/outputs.nix', reference).line);
+  await server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+    textDocument: { uri: file, version: 3 },
+    contentChanges: [{ text: text('frontend/nix/outputs.nix') }],
+  });
+  await waitFor(
+    'the diagnostic to go away after the fix',
+    () => (diagnostics.get(file)?.at(-1)?.diagnostics.some((d) => /backedn/.test(d.message)) === false ? true : undefined),
+    10000,
+  );
+});
+
+test('definition, references, hover and symbols cross components', async () => {
+  const c = server.connection;
+  const at = { textDocument: { uri: uri('frontend/nix/outputs.nix') }, position: position('frontend/nix/outputs.nix', reference, referenceOffset) };
+
+  const target = targetOf(await c.sendRequest(DefinitionRequest.type, at));
+  assert.equal(target.uri, uri('backend/nix/outputs.nix'));
+  assert.equal(target.line, position('backend/nix/outputs.nix', 'packages.backend =').line);
+
+  const refs = await c.sendRequest(ReferencesRequest.type, { ...at, context: { includeDeclaration: true } });
+  const files = new Set((refs ?? []).map((r) => r.uri));
+  assert.ok(files.has(uri('frontend/nix/outputs.nix')), JSON.stringify(refs));
+  assert.ok(files.has(uri('backend/nix/outputs.nix')), JSON.stringify(refs));
+
+  const hover = await c.sendRequest(HoverRequest.type, at);
+  assert.ok(hover, 'no hover on a cross-component reference');
+
+  const symbols = await c.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri: uri('backend/nix/outputs.nix') } });
+  assert.ok(symbols && symbols.length > 0, 'no document symbols in backend/nix/outputs.nix');
+  assert.ok(JSON.stringify(symbols).includes('backend'));
+
+  const found = await c.sendRequest(WorkspaceSymbolRequest.type, { query: 'backend' });
+  assert.ok(found && found.length > 0, 'workspace/symbol found nothing for "backend"');
+});
+
+test('monoflake/environment names the component and stays untrusted without trust', async () => {
+  const result = await server.connection.sendRequest<EnvironmentResult>(environmentRequest, { uri: uri('backend/src/main.rs') });
+  assert.equal(result.component, 'backend');
+  assert.equal(result.state, 'untrusted');
+  assert.deepEqual(result.variables, {});
+  assert.equal(fs.realpathSync(result.root.replace(/^file:\/\//, '')), fs.realpathSync(root));
+
+  const outside = await server.connection.sendRequest<EnvironmentResult>(environmentRequest, { uri: uri('flake.nix') });
+  assert.equal(outside.component, null);
+});
+
+test('with trust and evaluation, each component gets its own devShell environment', { timeout: 150_000 }, async (t) => {
+  if (!have('nix')) {
+    if (process.env.CI === 'true') {
+      assert.fail('nix is not installed; run tools/install-deps');
+    }
+    t.skip('nix is not installed');
+    return;
+  }
+  const repo = fixtureCopy('monorepo');
+  const env = isolatedEnv(repo + '.state');
+  execFileSync(serverBinary(), ['trust', repo], { env, stdio: 'pipe' });
+  const evaluating = await startServer(repo, { trusted: true, evaluation: { enabled: true }, system: null }, env);
+  const changes: EnvironmentChangedParams[] = [];
+  evaluating.connection.onNotification(environmentChangedNotification, (p: EnvironmentChangedParams) => changes.push(p));
+  try {
+    const settled = async (component: string): Promise<EnvironmentResult> => {
+      const file = `file://${path.join(repo, component, 'nix', 'outputs.nix')}`;
+      return waitFor(
+        `${component} to evaluate`,
+        async () => {
+          const r = await evaluating.connection.sendRequest<EnvironmentResult>(environmentRequest, { uri: file });
+          assert.equal(r.component, component);
+          assert.notEqual(r.state, 'untrusted', 'trusted with `monoflake trust` yet untrusted');
+          assert.notEqual(r.state, 'failed', `evaluation failed: ${r.error}`);
+          return r.state === 'fresh' ? r : undefined;
+        },
+        120_000,
+      );
+    };
+    const backend = await settled('backend');
+    const frontend = await settled('frontend');
+    assert.equal(backend.variables.MONOREPO_COMPONENT, 'backend');
+    assert.equal(frontend.variables.MONOREPO_COMPONENT, 'frontend');
+    assert.equal(frontend.variables.FRONTEND_PORT, '3000');
+    assert.equal(backend.variables.FRONTEND_PORT, undefined);
+    assert.match(backend.variables.PATH, /-cargo\/bin/);
+    assert.ok(changes.some((c) => c.component === 'backend'), 'no monoflake/environmentChanged for backend');
+  } finally {
+    await evaluating.stop();
+    fs.rmSync(repo, { recursive: true, force: true });
+    fs.rmSync(repo + '.state', { recursive: true, force: true });
+  }
+});
