@@ -1,0 +1,61 @@
+package evalcache
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/monoflake/monoflake/analysis"
+)
+
+// Plan maps a path (and optionally a component named by the user) to the
+// evaluation request for its devShell, using the model: which component
+// holds the path, which devShell belongs to it, the files its evaluation
+// may read, and, in scoped mode, the flake pruned to the modules it needs.
+// The command line, direnv and the language server all plan through here.
+func Plan(s *analysis.Snapshot, path, component string, mode Mode) (Request, error) {
+	if !s.HasFlake {
+		return Request{}, fmt.Errorf("%s is not inside a flake (no flake.nix above it)", path)
+	}
+	var c *analysis.Component
+	if component != "" {
+		if c = s.Component(component); c == nil {
+			return Request{}, fmt.Errorf("there is no component %s in %s (components: %s)", component, s.Root, componentList(s))
+		}
+	} else {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return Request{}, fmt.Errorf("resolve %s: %w", path, err)
+		}
+		c = s.ComponentOf(abs)
+	}
+	if c == nil {
+		// Outside every component: the flake's own default shell.
+		return Request{Root: s.Root, Component: filepath.Base(s.Root), ComponentDir: s.Root, Shell: "default",
+			System: s.Config.System, Mode: mode, Files: []string{filepath.Join(s.Root, "flake.nix")}}, nil
+	}
+	shell, ok := s.ShellFor(c)
+	if !ok {
+		return Request{}, fmt.Errorf("component %s defines no devShell; name one in %s (\"shells\": {%q: \"NAME\"})", c.Name, analysis.ConfigFile, c.Name)
+	}
+	req := Request{Root: s.Root, Component: c.Name, ComponentDir: c.Dir, Shell: shell, System: s.Config.System, Mode: mode, Files: s.Closure(c)}
+	if c.SubFlake {
+		req.Root = c.Dir
+		return req, nil
+	}
+	if mode != Flake {
+		// A flake the model cannot prune is evaluated whole.
+		if src, modules, err := analysis.PrunedFlake(s, c); err == nil {
+			req.Pruned = &Pruned{FlakeSource: src, Modules: modules}
+		}
+	}
+	return req, nil
+}
+
+func componentList(s *analysis.Snapshot) string {
+	names := analysis.SortedComponentNames(s.Components())
+	if len(names) == 0 {
+		return "none found"
+	}
+	return strings.Join(names, ", ")
+}

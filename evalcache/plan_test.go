@@ -1,0 +1,46 @@
+package evalcache
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/monoflake/monoflake/analysis"
+)
+
+// TestPlanPrunesWithTheModel evaluates every component of the fixture
+// through the flake the model prunes, with real nix, and checks that each
+// gives the derivation the whole flake gives.
+func TestPlanPrunesWithTheModel(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	ctx := context.Background()
+	snap, err := analysis.Load(ctx, root)
+	require.NoError(t, err)
+	for _, comp := range snap.Components() {
+		t.Run(comp.Name, func(t *testing.T) {
+			req, err := Plan(snap, filepath.Join(comp.Dir, "src"), "", Scoped)
+			require.NoError(t, err)
+			require.Equal(t, comp.Name, req.Component)
+			require.NotNil(t, req.Pruned, "the fixture's flake can be pruned")
+			require.Contains(t, req.Files, filepath.Join(root, "flake.nix"))
+
+			whole := req
+			whole.Mode, whole.Pruned = Flake, nil
+			c, log := testCache(t, root, Options{})
+			want, err := c.Get(ctx, whole)
+			require.NoError(t, err)
+			got, err := c.Get(ctx, req)
+			require.NoError(t, err)
+			require.True(t, got.Pruned)
+			require.Equal(t, want.DrvPath, got.DrvPath)
+			require.NoError(t, c.Close())
+			require.NotContains(t, log.String(), "level=WARN", "pruning verified without falling back")
+		})
+	}
+	_, err = Plan(snap, root, "nosuch", Scoped)
+	require.ErrorContains(t, err, "there is no component nosuch")
+	require.ErrorContains(t, err, "analytics, backend, frontend, infra")
+}
