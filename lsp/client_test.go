@@ -65,6 +65,12 @@ func newTestClient(t *testing.T, opt Options) *testClient {
 		opt.Log = &testLog{t: t}
 	}
 	raw, done := startServer(t, opt)
+	return newClientOn(t, raw, done)
+}
+
+// newClientOn returns a client on a connection to a server whose end
+// (Serve's result, or a process's) done reports.
+func newClientOn(t *testing.T, raw io.ReadWriteCloser, done chan error) *testClient {
 	c := &testClient{t: t, done: done, diags: map[protocol.DocumentURI]protocol.PublishDiagnosticsParams{}, changed: make(chan struct{}, 1)}
 	c.conn = jsonrpc2.NewConn(jsonrpc2.NewStream(raw))
 	c.conn.Go(context.Background(), c.handle)
