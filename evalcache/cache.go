@@ -284,6 +284,9 @@ func (c *Cache) lookup(entry string) (*record, *Result, bool) {
 	if err != nil {
 		return nil, nil, false
 	}
+	if rec.Transient {
+		return rec, nil, false
+	}
 	deps, ok, changed := validate(rec.Deps)
 	if !ok {
 		return rec, nil, false
@@ -455,7 +458,7 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 	rec := &record{Root: req.Root, Component: req.Component, ComponentDir: req.ComponentDir, Shell: req.Shell,
 		System: req.System, Mode: req.Mode, NixVersion: version, Pruned: pruned}
 	if err != nil {
-		return c.failed(req, entry, rec, prev, ev.read, parseNixError(ev.stderr, c.mapper(req)))
+		return c.failed(req, entry, rec, prev, ev.read, parseNixError(ev.stderr, c.mapper(req)), false)
 	}
 	rec.DrvPath = ev.drvPath
 	evaluated := time.Now()
@@ -468,7 +471,7 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 		}
 		if err != nil {
 			rec.DrvPath = ""
-			return c.failed(req, entry, rec, prev, ev.read, parseNixError(out, c.mapper(req)))
+			return c.failed(req, entry, rec, prev, ev.read, parseNixError(out, c.mapper(req)), true)
 		}
 		if _, err := ParseEnvironment(out); err != nil {
 			return nil, err
@@ -501,8 +504,8 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 // failed records a failed evaluation: the last good environment stays, marked
 // stale, and the entry depends on the files of both evaluations so that
 // fixing any of them triggers a new one.
-func (c *Cache) failed(req Request, entry string, rec, prev *record, read []string, evalErr *EvalError) (*Result, error) {
-	rec.Err = evalErr
+func (c *Cache) failed(req Request, entry string, rec, prev *record, read []string, evalErr *EvalError, transient bool) (*Result, error) {
+	rec.Err, rec.Transient = evalErr, transient
 	var extra []string
 	if prev != nil && prev.Shell == req.Shell {
 		rec.DrvPath = prev.DrvPath

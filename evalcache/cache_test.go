@@ -408,3 +408,25 @@ func TestNixVersion(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "2.91.1", v)
 }
+
+func TestBuildFailureIsRetried(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	c, log := testCache(t, root, Options{})
+	ctx := context.Background()
+	req := monorepoRequest(root, "infra", "infra")
+	// A shell whose package fails to build: evaluation succeeds, the
+	// build does not.
+	outputs := filepath.Join(root, "infra/nix/outputs.nix")
+	editFile(t, outputs, `packages = [ pkgs.terraform ];`,
+		`packages = [ (pkgs.mkDerivation { name = "broken-tool"; buildScript = "echo broken-tool-failed; exit 1"; }) ];`)
+	res, err := c.Get(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, Failed, res.State)
+	require.Contains(t, res.Err.Message, "broken-tool-failed")
+
+	res, err = c.Get(ctx, req)
+	require.NoError(t, err)
+	require.False(t, res.Hit, "a build failure is not served from the cache")
+	require.Equal(t, 2, log.count("evaluation failed"))
+}

@@ -38,6 +38,10 @@ type record struct {
 	DrvPath      string     `json:"drvPath,omitempty"`
 	Pruned       bool       `json:"pruned,omitempty"`
 	Err          *EvalError `json:"error,omitempty"`
+	// Transient marks an error of the build rather than of the evaluation
+	// (a killed builder, a full disk): it is reported, but the next request
+	// tries again instead of serving the error from the cache.
+	Transient bool `json:"transient,omitempty"`
 }
 
 // dep is one file or directory an evaluation read. Stats are compared first;

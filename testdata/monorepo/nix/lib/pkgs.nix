@@ -6,11 +6,15 @@ let
 
   binPath = pkgs: concatStringsSep ":" (map (p: "${p}/bin") pkgs ++ [ "/bin" "/usr/bin" ]);
 
+  # The script ends with a bash builtin so that bash never execs its last
+  # command: coreutils close stdout and stderr just before exiting, and nix
+  # 2.8 kills the builder as soon as its log pipe closes, so under load a
+  # build whose last command is, say, chmod fails "due to signal 9".
   mkDerivation = { name, buildScript, buildInputs ? [ ], ... }@args:
     derivation (removeAttrs args [ "buildScript" "buildInputs" ] // {
       inherit name system;
       builder = "/bin/bash";
-      args = [ "-euc" buildScript ];
+      args = [ "-euc" (buildScript + "\n:") ];
       outputs = [ "out" ];
       PATH = binPath buildInputs;
     });
