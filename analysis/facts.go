@@ -567,7 +567,27 @@ func (x *extractor) pathRef(n syntax.Node) {
 	if isImported(n) {
 		kind = ImportRef
 	}
-	x.f.refs = append(x.f.refs, Reference{Kind: kind, Loc: Location{File: x.path, Span: n.Span()}, Target: target})
+	x.f.refs = append(x.f.refs, Reference{Kind: kind, Loc: Location{File: x.path, Span: n.Span()}, Target: target, optional: isOptional(n)})
+}
+
+// isOptional reports whether a path is tested for existence before use
+// (`filter pathExists [ ... ]`, `lib.optional (pathExists ./x) ./x`), so its
+// absence is expected.
+func isOptional(path syntax.Node) bool {
+	for n := path.Parent(); n.Valid(); n = n.Parent() {
+		switch n.Kind() {
+		case syntax.Apply:
+			for fn := n; fn.Kind() == syntax.Apply; fn = fn.Child(syntax.FieldFunction).Unparen() {
+				if calleeName(fn.Child(syntax.FieldFunction)) == "pathExists" || calleeName(fn.Child(syntax.FieldArgument)) == "pathExists" {
+					return true
+				}
+			}
+		case syntax.List, syntax.Parenthesized, syntax.Binary, syntax.If:
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // isImported reports whether a path is the argument of import/callPackage

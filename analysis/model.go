@@ -72,9 +72,10 @@ type Reference struct {
 	Category string
 	Name     string
 	Input    string // the flake input the output comes from; "" for self
-	// For FileRef and ImportRef: the absolute path named, after resolving a
-	// directory import to its default.nix.
+	// For FileRef and ImportRef: the absolute path named.
 	Target string
+	// optional marks a path whose existence the code tests first.
+	optional bool
 }
 
 // Component is a directory of the repository that contributes flake outputs.

@@ -53,23 +53,36 @@ func (s *Snapshot) keyOfModel(m *model, o *Output) (outputKey, bool) {
 	return outputKey{owner, o.Category, o.Name}, true
 }
 
-// Closure returns the Nix files evaluating a component may read: its own
-// files, the files they import, the flake's shared modules (those defining
-// no component outputs) and the root flake.nix, sorted.
+// Closure returns the Nix files evaluating a component may read: the files
+// and modules of the component and of the components it depends on, what
+// they import, the flake's shared modules (those defining no component
+// outputs) and the root flake.nix, sorted. Modules of other components are
+// left out even though the root flake names them: pruned evaluation never
+// reads them.
 func (s *Snapshot) Closure(c *Component) []string {
+	allowed := map[*Component]bool{}
 	seen := map[string]bool{}
 	var queue []string
 	push := func(p string) {
-		if !seen[p] {
-			seen[p] = true
-			queue = append(queue, p)
+		if seen[p] || s.files[p] == nil {
+			return
 		}
+		if owner := s.model.nearest(p); owner != nil && !allowed[owner] {
+			return
+		}
+		seen[p] = true
+		queue = append(queue, p)
 	}
-	for _, p := range c.Files {
-		push(p)
+	for _, d := range s.DependencyClosure(c) {
+		allowed[d] = true
 	}
-	for _, p := range c.Modules {
-		push(p)
+	for d := range allowed {
+		for _, p := range d.Files {
+			push(p)
+		}
+		for _, p := range d.Modules {
+			push(p)
+		}
 	}
 	if !c.SubFlake {
 		push(filepath.Join(s.Root, "flake.nix"))
@@ -86,15 +99,11 @@ func (s *Snapshot) Closure(c *Component) []string {
 		}
 		for _, r := range f.facts.refs {
 			if r.Kind == ImportRef {
-				if t := moduleFile(r.Target); s.files[t] != nil {
-					push(t)
-				}
+				push(moduleFile(r.Target))
 			}
 		}
 		for _, imp := range f.facts.imports {
-			if t := moduleFile(imp.Target); s.files[t] != nil {
-				push(t)
-			}
+			push(moduleFile(imp.Target))
 		}
 	}
 	sort.Strings(queue)

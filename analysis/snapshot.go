@@ -139,7 +139,7 @@ func indexFile(parser *syntax.Parser, path string, src []byte, haveSrc bool) (f 
 func checkTargets(refs []Reference) map[int]bool {
 	var missing map[int]bool
 	for i, r := range refs {
-		if r.Kind == OutputRef {
+		if r.Kind == OutputRef || r.optional {
 			continue
 		}
 		if _, err := os.Stat(r.Target); err != nil {
