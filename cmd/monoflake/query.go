@@ -18,14 +18,6 @@ import (
 // This file holds the static subcommands: thin shells around package
 // analysis, which the language server calls too.
 
-// newFlags returns a flag set that reports errors on the command's stderr
-// instead of exiting.
-func newFlags(c *cli, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	return fs
-}
-
 // load indexes the repository containing dir and prints a warning when
 // there is no flake.
 func load(ctx context.Context, c *cli, dir string) (*analysis.Snapshot, bool) {
@@ -107,7 +99,7 @@ type outputJSON struct {
 }
 
 func runComponents(ctx context.Context, c *cli, args []string) int {
-	fs := newFlags(c, "components")
+	fs := newFlagSet(c, "components")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if fs.Parse(args) != nil || fs.NArg() > 1 {
 		return exitUsage
@@ -169,7 +161,7 @@ type diagnosticJSON struct {
 }
 
 func runCheck(ctx context.Context, c *cli, args []string) int {
-	fs := newFlags(c, "check")
+	fs := newFlagSet(c, "check")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if fs.Parse(args) != nil || fs.NArg() > 1 {
 		return exitUsage
@@ -250,7 +242,7 @@ func printLocations(c *cli, s *analysis.Snapshot, locs []analysis.Location, asJS
 }
 
 func runDefinition(ctx context.Context, c *cli, args []string) int {
-	fs := newFlags(c, "definition")
+	fs := newFlagSet(c, "definition")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if fs.Parse(args) != nil || fs.NArg() != 1 {
 		fmt.Fprintln(c.stderr, "usage: monoflake definition [--json] FILE:LINE:COL")
@@ -270,7 +262,7 @@ func runDefinition(ctx context.Context, c *cli, args []string) int {
 }
 
 func runReferences(ctx context.Context, c *cli, args []string) int {
-	fs := newFlags(c, "references")
+	fs := newFlagSet(c, "references")
 	asJSON := fs.Bool("json", false, "print JSON")
 	decl := fs.Bool("declaration", false, "include the definitions")
 	if fs.Parse(args) != nil || fs.NArg() != 1 {
@@ -286,7 +278,7 @@ func runReferences(ctx context.Context, c *cli, args []string) int {
 }
 
 func runSymbols(ctx context.Context, c *cli, args []string) int {
-	fs := newFlags(c, "symbols")
+	fs := newFlagSet(c, "symbols")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if fs.Parse(args) != nil || fs.NArg() > 2 {
 		return exitUsage
@@ -332,7 +324,7 @@ func runSymbols(ctx context.Context, c *cli, args []string) int {
 }
 
 func runGraph(ctx context.Context, c *cli, args []string) int {
-	fs := newFlags(c, "graph")
+	fs := newFlagSet(c, "graph")
 	format := fs.String("format", "dot", "dot or json")
 	if fs.Parse(args) != nil || fs.NArg() > 1 || (*format != "dot" && *format != "json") {
 		fmt.Fprintln(c.stderr, "usage: monoflake graph [--format dot|json] [DIR]")
@@ -371,7 +363,7 @@ func runGraph(ctx context.Context, c *cli, args []string) int {
 }
 
 func runAffected(ctx context.Context, c *cli, args []string) int {
-	fs := newFlags(c, "affected")
+	fs := newFlagSet(c, "affected")
 	since := fs.String("since", "", "git revision to compare with (required)")
 	if fs.Parse(args) != nil || fs.NArg() > 1 || *since == "" {
 		fmt.Fprintln(c.stderr, "usage: monoflake affected --since REV [DIR]")

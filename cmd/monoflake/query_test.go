@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// monorepoFile returns a file of the bundled fixture and the 1-based line
+// and byte column of the first occurrence of needle in it, plus shift.
+func monorepoFile(t *testing.T, rel, needle string, shift int) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", "..", "testdata", "monorepo", rel))
+	require.NoError(t, err)
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	i := strings.Index(string(data), needle)
+	require.GreaterOrEqual(t, i, 0)
+	i += shift
+	line := strings.Count(string(data[:i]), "\n") + 1
+	col := i - strings.LastIndex(string(data[:i]), "\n")
+	return fmt.Sprintf("%s:%d:%d", p, line, col)
+}
+
+func TestQueryCommands(t *testing.T) {
+	mono := filepath.Join("..", "..", "testdata", "monorepo")
+	ref := monorepoFile(t, "frontend/nix/outputs.nix", "self'.packages.backend", len("self'.packages."))
+	def := monorepoFile(t, "backend/nix/outputs.nix", "packages.backend", len("packages."))
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		{"components", []string{"components", mono}, exitOK, []string{"backend", "depends on: backend, frontend", "devShells.python", "nixosModules.infra"}},
+		{"check clean", []string{"check", mono}, exitOK, nil},
+		{"graph", []string{"graph", mono}, exitOK, []string{`"infra" -> "frontend";`}},
+		{"graph json", []string{"graph", "--format", "json", mono}, exitOK, []string{`"dependsOn": [`}},
+		{"definition across components", []string{"definition", ref}, exitOK, []string{"backend/nix/outputs.nix:5:14"}},
+		{"references", []string{"references", "--declaration", def}, exitOK, []string{"frontend/nix/outputs.nix:", "infra/nix/outputs.nix:", "backend/nix/outputs.nix:5:14"}},
+		{"symbols", []string{"symbols", mono, "dockr"}, exitOK, []string{"packages.docker-images"}},
+		{"bad position", []string{"definition", "nowhere.nix:x:1"}, exitUsage, nil},
+		{"unknown command", []string{"frobnicate"}, exitUsage, nil},
+		{"graph bad format", []string{"graph", "--format", "svg", mono}, exitUsage, nil},
+		{"affected needs --since", []string{"affected", mono}, exitUsage, nil},
+		{"missing directory", []string{"check", filepath.Join(mono, "nope")}, exitUsage, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, stdout, stderr := envCLI(t)
+			code := run(context.Background(), c, tt.args)
+			require.Equal(t, tt.code, code, "stdout: %s\nstderr: %s", stdout, stderr)
+			for _, want := range tt.contains {
+				require.Contains(t, stdout.String(), want)
+			}
+			if tt.code == exitUsage {
+				require.NotEmpty(t, stderr.String(), "a failure says why")
+			}
+		})
+	}
+}
+
+func TestCheckReportsErrors(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "flake.nix"), []byte("{\n  outputs = i: { };\n  x = ./missing.nix;\n}\n"), 0o644))
+	c, stdout, _ := envCLI(t)
+	require.Equal(t, exitFindings, run(context.Background(), c, []string{"check", root}))
+	require.Contains(t, stdout.String(), "flake.nix:3:7: error: missing.nix does not exist [missing-path]")
+
+	c, stdout, _ = envCLI(t)
+	require.Equal(t, exitFindings, run(context.Background(), c, []string{"check", "--json", root}))
+	var diags []map[string]any
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &diags))
+	require.Len(t, diags, 1)
+	require.Equal(t, "missing-path", diags[0]["code"])
+	require.EqualValues(t, 3, diags[0]["line"])
+	require.EqualValues(t, 7, diags[0]["column"])
+	require.EqualValues(t, 20, diags[0]["endColumn"])
+}
