@@ -35,6 +35,19 @@ func load(ctx context.Context, c *cli, dir string) (*analysis.Snapshot, bool) {
 	return s, true
 }
 
+// dirCommand parses the arguments `[--json] [DIR]` of a command and
+// indexes DIR.
+func dirCommand(ctx context.Context, c *cli, name string, args []string) (*analysis.Snapshot, bool, bool) {
+	fs := newFlagSet(c, name)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if fs.Parse(args) != nil || fs.NArg() > 1 {
+		fmt.Fprintf(c.stderr, "usage: monoflake %s [--json] [DIR]\n", name)
+		return nil, false, false
+	}
+	s, ok := load(ctx, c, dirArg(fs))
+	return s, *asJSON, ok
+}
+
 func dirArg(fs *flag.FlagSet) string {
 	if fs.NArg() > 0 {
 		return fs.Arg(0)
@@ -99,12 +112,7 @@ type outputJSON struct {
 }
 
 func runComponents(ctx context.Context, c *cli, args []string) int {
-	fs := newFlagSet(c, "components")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if fs.Parse(args) != nil || fs.NArg() > 1 {
-		return exitUsage
-	}
-	s, ok := load(ctx, c, dirArg(fs))
+	s, asJSON, ok := dirCommand(ctx, c, "components", args)
 	if !ok {
 		return exitUsage
 	}
@@ -122,7 +130,7 @@ func runComponents(ctx context.Context, c *cli, args []string) int {
 		}
 		out = append(out, cj)
 	}
-	if *asJSON {
+	if asJSON {
 		if out == nil {
 			out = []componentJSON{}
 		}
@@ -161,12 +169,7 @@ type diagnosticJSON struct {
 }
 
 func runCheck(ctx context.Context, c *cli, args []string) int {
-	fs := newFlagSet(c, "check")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if fs.Parse(args) != nil || fs.NArg() > 1 {
-		return exitUsage
-	}
-	s, ok := load(ctx, c, dirArg(fs))
+	s, asJSON, ok := dirCommand(ctx, c, "check", args)
 	if !ok {
 		return exitUsage
 	}
@@ -178,7 +181,7 @@ func runCheck(ctx context.Context, c *cli, args []string) int {
 		}
 		out = append(out, diagnosticJSON{position: positionOf(s, d.Loc), Severity: d.Severity.String(), Code: d.Code, Message: d.Message})
 	}
-	if *asJSON {
+	if asJSON {
 		writeJSON(c.stdout, out)
 	} else {
 		for _, d := range out {
