@@ -78,6 +78,27 @@ func matches(re *regexp.Regexp, s string) []string {
 	return slices.Compact(out)
 }
 
+// TestFlakeCheck builds every package, check and app of a generated
+// repository through `nix flake check`, and runs one app.
+func TestFlakeCheck(t *testing.T) {
+	requireTool(t, "git")
+	requireTool(t, "nix")
+	repo, err := Generate(t.TempDir(), Options{Components: 12, Seed: 5, Git: true})
+	require.NoError(t, err)
+	runNix(t, repo.Root, "flake", "check")
+
+	var app Component
+	for _, c := range repo.Components {
+		if slices.Contains(c.Outputs, "apps") {
+			app = c
+			break
+		}
+	}
+	require.NotEmpty(t, app.Name, "no component defines an app")
+	out := runNix(t, repo.Root, "run", ".#apps.x86_64-linux."+app.Name, "--", "hello")
+	require.Regexp(t, "^"+app.Name+` [0-9.]+ hello\n$`, string(out))
+}
+
 func variable(t *testing.T, env devEnv, name string) string {
 	t.Helper()
 	v, ok := env.Variables[name]
@@ -95,12 +116,20 @@ const builderRace = "failed due to signal 9 (Killed)"
 
 func printDevEnv(t *testing.T, dir, installable string) devEnv {
 	t.Helper()
+	var env devEnv
+	require.NoError(t, json.Unmarshal(runNix(t, dir, "print-dev-env", "--json", installable), &env))
+	return env
+}
+
+// runNix runs nix offline in dir and returns what it printed on stdout.
+func runNix(t *testing.T, dir string, args ...string) []byte {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	for attempt := 1; ; attempt++ {
 		stdout.Reset()
 		stderr.Reset()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		cmd := exec.CommandContext(ctx, "nix", "print-dev-env", "--json", installable)
+		cmd := exec.CommandContext(ctx, "nix", args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "NIX_CONFIG="+nixConfig)
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -109,14 +138,11 @@ func printDevEnv(t *testing.T, dir, installable string) devEnv {
 		err := cmd.Run()
 		cancel()
 		if err == nil {
-			break
+			return stdout.Bytes()
 		}
 		if attempt < 5 && strings.Contains(stderr.String(), builderRace) {
 			continue
 		}
-		require.NoError(t, err, "nix print-dev-env %s: %s", installable, stderr.String())
+		require.NoError(t, err, "nix %s: %s", strings.Join(args, " "), stderr.String())
 	}
-	var env devEnv
-	require.NoError(t, json.Unmarshal(stdout.Bytes(), &env))
-	return env
 }
