@@ -100,6 +100,22 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	require.NotEqual(t, hashTree(t, a.Root), hashTree(t, c.Root))
 }
 
+// TestGenerateKeepsComponentsAcrossSizes checks that growing a repository
+// only adds components, so benchmarks at different sizes measure the same
+// component.
+func TestGenerateKeepsComponentsAcrossSizes(t *testing.T) {
+	small, err := Generate(t.TempDir(), Options{Components: 6, Seed: 8})
+	require.NoError(t, err)
+	big, err := Generate(t.TempDir(), Options{Components: 300, Seed: 8})
+	require.NoError(t, err)
+	require.Equal(t, small.Components, big.Components[:len(small.Components)])
+	for _, c := range small.Components {
+		for _, f := range c.Files() {
+			require.Equal(t, readFile(t, small.Root, f), readFile(t, big.Root, f), f)
+		}
+	}
+}
+
 func TestGenerateBlob(t *testing.T) {
 	const size = 5<<20 + 3
 	repo, err := Generate(t.TempDir(), Options{Components: 2, BlobBytes: size})
