@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -18,8 +17,7 @@ import (
 // runDirenvrc prints use_monoflake for direnv's stdlib, with this binary's
 // path embedded so direnv finds it even when PATH does not.
 func runDirenvrc(ctx context.Context, c *cli, args []string) int {
-	flags := flag.NewFlagSet("direnvrc", flag.ContinueOnError)
-	flags.SetOutput(c.stderr)
+	flags := newFlagSet(c, "direnvrc")
 	if err := flags.Parse(args); err != nil || flags.NArg() != 0 {
 		fmt.Fprintln(c.stderr, "usage: monoflake direnvrc")
 		return exitUsage
@@ -33,8 +31,7 @@ func runDirenvrc(ctx context.Context, c *cli, args []string) int {
 
 // runInit writes `use monoflake` .envrc files into components lacking one.
 func runInit(ctx context.Context, c *cli, args []string) int {
-	flags := flag.NewFlagSet("init", flag.ContinueOnError)
-	flags.SetOutput(c.stderr)
+	flags := newFlagSet(c, "init")
 	if err := flags.Parse(args); err != nil || flags.NArg() > 1 {
 		fmt.Fprintln(c.stderr, "usage: monoflake init [DIR]")
 		return exitUsage
