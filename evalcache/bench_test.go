@@ -71,30 +71,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// prunedModules is what the model computes: the shared set-up module, the
-// component's module and those of its dependencies, transitively.
-func prunedModules(repo *genrepo.Repo, name string) []string {
-	seen := map[string]bool{}
-	var visit func(string)
-	visit = func(n string) {
-		if seen[n] {
-			return
-		}
-		seen[n] = true
-		c, _ := repo.Component(n)
-		for _, d := range c.Dependencies {
-			visit(d)
-		}
-	}
-	visit(name)
-	modules := []string{"nix/pkgs.nix"}
-	for n := range seen {
-		modules = append(modules, n+"/nix/outputs.nix")
-	}
-	sort.Strings(modules)
-	return modules
-}
-
 func median(ds []time.Duration) time.Duration {
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	return ds[len(ds)/2]
@@ -176,7 +152,7 @@ func BenchmarkScaling(b *testing.B) {
 		comp = oneDependency(b, repo)
 		c := benchCache(b, repo.Root)
 		req := Request{Root: repo.Root, Component: comp.Name, ComponentDir: filepath.Join(repo.Root, comp.Name), Shell: comp.Name, System: "x86_64-linux"}
-		req.Pruned = prunedFor(b, repo.Root, prunedModules(repo, comp.Name)...)
+		req.Pruned = prunedFor(b, repo.Root, evaltest.ClosureModules(repo, comp.Name)...)
 		// The first evaluation builds the derivations and verifies pruning.
 		_, err := c.Get(context.Background(), req)
 		require.NoError(b, err)

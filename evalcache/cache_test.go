@@ -5,12 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/monoflake/monoflake/evalcache/evaltest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -69,24 +69,11 @@ func monorepoRequest(root, component, shell string) Request {
 	return Request{Root: root, Component: component, ComponentDir: filepath.Join(root, component), Shell: shell, System: "x86_64-linux"}
 }
 
-// prunedFor rewrites the fixture's flake.nix the way the analysis model
-// will: absolute paths, and a module list holding only the given modules.
+// prunedFor is the Pruned the analysis model would compute.
 func prunedFor(t testing.TB, root string, modules ...string) *Pruned {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join(root, "flake.nix"))
-	require.NoError(t, err)
-	list := regexp.MustCompile(`(?s)imports = \[.*?\];`)
-	var abs []string
-	for _, m := range modules {
-		if strings.HasPrefix(m, "{") { // an inline module
-			abs = append(abs, "("+m+")")
-			continue
-		}
-		abs = append(abs, filepath.Join(root, m))
-	}
-	out := list.ReplaceAllString(string(src), "imports = [ "+strings.Join(abs, " ")+" ];")
-	out = strings.ReplaceAll(out, "import ./", "import "+root+"/")
-	return &Pruned{FlakeSource: []byte(out), Modules: abs}
+	src, kept := evaltest.PrunedFlake(t, root, modules...)
+	return &Pruned{FlakeSource: src, Modules: kept}
 }
 
 func editFile(t *testing.T, path, old, new string) {

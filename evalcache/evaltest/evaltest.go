@@ -8,9 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/monoflake/monoflake/tools/genrepo"
 )
 
 // NixConfig keeps nix offline in tests: flakes enabled, no binary cache
@@ -87,4 +91,52 @@ func Git(t testing.TB, dir string, args ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, out)
 	}
+}
+
+// PrunedFlake rewrites root's flake.nix the way the analysis model does for
+// a pruned evaluation: absolute paths, and a module list holding only the
+// given modules (paths relative to root, or inline Nix starting with "{").
+// It returns the new flake.nix and the absolute paths of the modules kept.
+func PrunedFlake(t testing.TB, root string, modules ...string) ([]byte, []string) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(root, "flake.nix"))
+	if err != nil {
+		t.Fatalf("read flake.nix: %v", err)
+	}
+	var list, kept []string
+	for _, m := range modules {
+		if strings.HasPrefix(m, "{") {
+			list = append(list, "("+m+")")
+			continue
+		}
+		abs := filepath.Join(root, m)
+		list, kept = append(list, abs), append(kept, abs)
+	}
+	out := regexp.MustCompile(`(?s)imports = \[.*?\];`).ReplaceAllLiteralString(string(src), "imports = [ "+strings.Join(list, " ")+" ];")
+	return []byte(strings.ReplaceAll(out, "import ./", "import "+root+"/")), kept
+}
+
+// ClosureModules lists the modules a pruned evaluation of a generated
+// repository's component needs: the shared set-up module and the modules of
+// the component and of its dependencies, transitively.
+func ClosureModules(repo *genrepo.Repo, component string) []string {
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(n string) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		c, _ := repo.Component(n)
+		for _, d := range c.Dependencies {
+			visit(d)
+		}
+	}
+	visit(component)
+	modules := []string{"nix/pkgs.nix"}
+	for n := range seen {
+		modules = append(modules, n+"/nix/outputs.nix")
+	}
+	sort.Strings(modules[1:])
+	return modules
 }

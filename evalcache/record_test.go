@@ -1,0 +1,67 @@
+package evalcache
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestRecordRoundTrip(t *testing.T) {
+	r := &record{Root: "/r", Component: "b", ComponentDir: "/r/b", Shell: "b", System: "x86_64-linux", Mode: Scoped,
+		NixVersion: "2.8.0", Key: "k", DrvPath: "/nix/store/x.drv", Err: &EvalError{File: "/r/f.nix", Line: 1, Column: 2, Message: "m"},
+		Deps: []dep{
+			{Path: "/r/a.nix", Size: 10, MTime: 123456789, Inode: 42, Hash: "abc"},
+			{Path: "/r/dir", Size: 4096, MTime: 1, Inode: 2, Hash: "def", Dir: true},
+			{Path: "/r/odd\tname\n\"x\"", Size: 1, MTime: 2, Inode: 3, Hash: "ghi"},
+			{Path: "/r/missing"},
+			{Path: "/usr/bin/nix", Size: 5, MTime: 6, Inode: 7, Hash: "stat:5:6:7", Tool: true},
+		}}
+	data, err := encodeRecord(r)
+	require.NoError(t, err)
+	got, err := decodeRecord("entry", data)
+	require.NoError(t, err)
+	require.Equal(t, r, got)
+
+	_, err = decodeRecord("entry", []byte(`{"version":"monoflake-evalcache-0"}`+"\n"))
+	require.ErrorIs(t, err, os.ErrNotExist, "entries of another version are misses")
+	_, err = decodeRecord("entry", append(data, "garbage\n"...))
+	require.Error(t, err)
+}
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a.nix")
+	missing := filepath.Join(dir, "later.nix")
+	require.NoError(t, os.WriteFile(file, []byte("one"), 0o644))
+	deps, err := snapshotDeps([]string{file, missing})
+	require.NoError(t, err)
+
+	steps := []struct {
+		name          string
+		change        func()
+		ok, rewritten bool
+	}{
+		{"unchanged", func() {}, true, false},
+		{"touched", func() {
+			later := time.Now().Add(time.Minute)
+			require.NoError(t, os.Chtimes(file, later, later))
+		}, true, true},
+		{"same size, new content", func() { require.NoError(t, os.WriteFile(file, []byte("two"), 0o644)) }, false, false},
+		{"created", func() {
+			require.NoError(t, os.WriteFile(file, []byte("one"), 0o644))
+			require.NoError(t, os.WriteFile(missing, nil, 0o644))
+		}, false, false},
+	}
+	for _, s := range steps {
+		s.change()
+		fresh, ok, changed := validate(deps)
+		require.Equal(t, s.ok, ok, s.name)
+		require.Equal(t, s.rewritten, changed, s.name)
+		if ok {
+			deps = fresh
+		}
+	}
+}
