@@ -12,18 +12,20 @@ export const createLanguageClient: ClientFactory = (settings, options) => {
     transport: TransportKind.stdio,
   };
   const outputChannel = vscode.window.createOutputChannel('Monoflake', { log: true });
+  const watcher = vscode.workspace.createFileSystemWatcher('**/{*.nix,flake.lock}');
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', language: 'nix' }],
     // A function, so that every (re)start reads the current trust and settings.
     initializationOptions: options,
     outputChannel,
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/{flake.nix,flake.lock,*.nix}') },
+    synchronize: { fileEvents: watcher },
   };
   const client = new LanguageClient('monoflake', 'Monoflake', serverOptions, clientOptions);
   return {
     start: () => client.start(),
     stop: async () => {
       await client.stop();
+      watcher.dispose();
       outputChannel.dispose();
     },
     sendRequest: (method, params) => client.sendRequest(method, params),
