@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sourcegraph/conc"
+	"github.com/sourcegraph/conc/pool"
 )
 
 // Cache evaluates devShells and remembers their environments on disk. One
@@ -344,6 +345,23 @@ func (c *Cache) Get(ctx context.Context, req Request) (*Result, error) {
 		return res, nil
 	}
 	return c.evaluate(ctx, req, false)
+}
+
+// GetMany gets several environments (for example every component of a
+// workspace when it opens), evaluating at most MaxParallel at a time.
+// Results are in the order of reqs; the error is the first that prevented an
+// answer.
+func (c *Cache) GetMany(ctx context.Context, reqs []Request) ([]*Result, error) {
+	results := make([]*Result, len(reqs))
+	p := pool.New().WithErrors().WithContext(ctx).WithMaxGoroutines(cap(c.sem))
+	for i, req := range reqs {
+		p.Go(func(ctx context.Context) error {
+			res, err := c.Get(ctx, req)
+			results[i] = res
+			return err
+		})
+	}
+	return results, p.Wait()
 }
 
 // Reload evaluates again even when the cache holds a fresh entry.

@@ -417,3 +417,114 @@ func TestBuildFailureIsRetried(t *testing.T) {
 	require.False(t, res.Hit, "a build failure is not served from the cache")
 	require.Equal(t, 2, log.count("evaluation failed"))
 }
+
+// TestSelfCopy: a shell that forces self.outPath gets the store path nix
+// gives it (the git-tracked files under the name "source"), and then
+// depends on every tracked file.
+func TestSelfCopy(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	outputs := filepath.Join(root, "backend/nix/outputs.nix")
+	editFile(t, outputs, "{ ... }:\n{\n  perSystem", "{ self, ... }:\n{\n  perSystem")
+	editFile(t, outputs, `BACKEND_PORT = "8080";`, `BACKEND_PORT = "8080";
+      REPO_SOURCE = "${self}";`)
+	evaltest.Git(t, root, "commit", "-q", "-a", "-m", "use self")
+	// An untracked file is not part of the flake's source.
+	require.NoError(t, os.WriteFile(filepath.Join(root, "untracked.txt"), []byte("x"), 0o644))
+	c, _ := testCache(t, root, Options{})
+	ctx := context.Background()
+	req := monorepoRequest(root, "backend", "backend")
+	scoped, err := c.Get(ctx, req)
+	require.NoError(t, err)
+	require.Nil(t, scoped.Err)
+	req.Mode = Flake
+	flake, err := c.Get(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, flake.Env.Variables["REPO_SOURCE"], scoped.Env.Variables["REPO_SOURCE"])
+	require.Equal(t, flake.DrvPath, scoped.DrvPath)
+	require.Contains(t, scoped.Files, filepath.Join(root, "frontend/src/index.js"), "every tracked file")
+	require.NotContains(t, scoped.Files, filepath.Join(root, "untracked.txt"))
+
+	req.Mode = Scoped
+	editFile(t, filepath.Join(root, "frontend/src/index.js"), "frontend", "web")
+	res, err := c.Get(ctx, req)
+	require.NoError(t, err)
+	require.False(t, res.Hit)
+	require.NotEqual(t, scoped.Env.Variables["REPO_SOURCE"], res.Env.Variables["REPO_SOURCE"])
+}
+
+func TestGCRootsAndTrim(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	c, _ := testCache(t, root, Options{MaxAge: time.Hour})
+	ctx := context.Background()
+	backend, infra := monorepoRequest(root, "backend", "backend"), monorepoRequest(root, "infra", "infra")
+	resBackend, err := c.Get(ctx, backend)
+	require.NoError(t, err)
+	resInfra, err := c.Get(ctx, infra)
+	require.NoError(t, err)
+
+	// Each environment's store path is kept alive by a profile link.
+	for _, res := range []*Result{resBackend, resInfra} {
+		target, err := filepath.EvalSymlinks(c.rootPath(res.DrvPath))
+		require.NoError(t, err)
+		require.True(t, strings.HasSuffix(target, "-env"), target)
+	}
+
+	// An entry unused for longer than MaxAge goes, with its environment and
+	// root; the other stays.
+	old := time.Now().Add(-2 * time.Hour)
+	entry := c.entryPath(backend.ComponentDir, Scoped, "x86_64-linux")
+	require.NoError(t, os.Chtimes(entry, old, old))
+	require.NoError(t, c.Trim())
+	require.NoFileExists(t, entry)
+	require.NoFileExists(t, c.envPath(resBackend.DrvPath))
+	_, err = os.Lstat(c.rootPath(resBackend.DrvPath))
+	require.True(t, os.IsNotExist(err), "the GC root is removed")
+	_, ok := c.Cached(ctx, infra)
+	require.True(t, ok)
+	_, err = os.Lstat(c.rootPath(resInfra.DrvPath))
+	require.NoError(t, err)
+
+	// Size: with room for one environment, the least recently used goes.
+	c.maxSize = 1
+	require.NoError(t, c.Trim())
+	_, ok = c.Cached(ctx, infra)
+	require.False(t, ok)
+}
+
+// TestFlakeModeErrorPosition: nix reports the error in the store copy of
+// the flake; the position is mapped back into the repository.
+func TestFlakeModeErrorPosition(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	c, _ := testCache(t, root, Options{})
+	outputs := filepath.Join(root, "backend/nix/outputs.nix")
+	editFile(t, outputs, `RUST_LOG = "backend=debug";`, `RUST_LOG = undefinedThing;`)
+	req := monorepoRequest(root, "backend", "backend")
+	req.Mode = Flake
+	res, err := c.Get(context.Background(), req)
+	require.NoError(t, err)
+	require.Equal(t, Failed, res.State)
+	require.Equal(t, &EvalError{File: outputs, Line: 37, Column: 18, Message: "undefined variable 'undefinedThing'"}, res.Err)
+}
+
+func TestGetMany(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	c, _ := testCache(t, root, Options{MaxParallel: 2})
+	reqs := []Request{
+		monorepoRequest(root, "analytics", "python"),
+		monorepoRequest(root, "backend", "backend"),
+		monorepoRequest(root, "frontend", "frontend"),
+		monorepoRequest(root, "infra", "infra"),
+		monorepoRequest(root, "nosuch", "nosuch"),
+	}
+	results, err := c.GetMany(context.Background(), reqs)
+	require.NoError(t, err)
+	require.Len(t, results, len(reqs))
+	for i, want := range []string{"analytics", "backend", "frontend", "infra"} {
+		require.Equal(t, want, results[i].Env.Variables["MONOREPO_COMPONENT"].Value)
+	}
+	require.Equal(t, Failed, results[4].State)
+}

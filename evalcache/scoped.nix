@@ -19,8 +19,10 @@ let
     then builtins.fetchGit { url = toString path; }
     else { outPath = builtins.path { inherit path; name = "source"; }; };
 
+  # The trace tells monoflake that the result depends on every file of the
+  # copy, not only on the files evaluated.
   rootInfo =
-    let src = copyOf root; in
+    let src = builtins.trace "monoflake-copied-self" (copyOf root); in
     {
       outPath = src.outPath;
       lastModified = src.lastModified or 1;
