@@ -28,7 +28,7 @@ func BenchmarkDirenvLoad(b *testing.B) {
 	m.writeEnvrc(static, staticEnvrc(parseEnv0(m.run(m.root, "env", "-0")), loaded))
 	require.Equal(b, loaded["BACKEND_PORT"], m.execEnv(static)["BACKEND_PORT"], "the static .envrc exports the same variables")
 
-	const samples = 25
+	const samples = 40
 	nixBefore := m.nixRuns(b)
 	b.ResetTimer()
 	var staticTimes, monoflakeTimes []time.Duration
