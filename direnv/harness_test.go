@@ -69,6 +69,15 @@ func (s *sandbox) installDirenvrc(text string) {
 	require.NoError(s.t, os.WriteFile(filepath.Join(s.getenv("XDG_CONFIG_HOME"), "direnv", "direnvrc"), []byte(text), 0o644))
 }
 
+// installDirenvLib writes text as ~/.config/direnv/lib/NAME, the other place
+// direnv reads extensions from.
+func (s *sandbox) installDirenvLib(name, text string) {
+	s.t.Helper()
+	lib := filepath.Join(s.getenv("XDG_CONFIG_HOME"), "direnv", "lib")
+	require.NoError(s.t, os.MkdirAll(lib, 0o755))
+	require.NoError(s.t, os.WriteFile(filepath.Join(lib, name), []byte(text), 0o644))
+}
+
 // command prepares a command in the sandbox environment.
 func (s *sandbox) command(dir, name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)

@@ -60,7 +60,9 @@ func newMonorepo(t testing.TB) *monorepo {
 	s.run(m.repo, "git", "init", "-q")
 	s.run(m.repo, "git", "add", "-A")
 
-	s.installDirenvrc(string(s.run(m.repo, m.bin, "direnvrc")))
+	// The faster of the two documented installs; TestAllowedEnvrcIsTrust
+	// uses the other.
+	s.installDirenvLib("monoflake.sh", string(s.run(m.repo, m.bin, "direnvrc")))
 	written := strings.Fields(string(s.run(m.repo, m.bin, "init", m.repo)))
 	require.Len(t, written, 4, "monoflake init should write one .envrc per component")
 	for _, envrc := range written {
@@ -156,6 +158,9 @@ func requireKeepsUserPath(t *testing.T, user, got string) {
 // the same directory without an allowed .envrc is refused.
 func TestAllowedEnvrcIsTrust(t *testing.T) {
 	m := newMonorepo(t)
+	// The other documented install: the direnvrc evaluates monoflake's output.
+	require.NoError(t, os.Remove(filepath.Join(m.getenv("XDG_CONFIG_HOME"), "direnv", "lib", "monoflake.sh")))
+	m.installDirenvrc(`eval "$(` + Quote(m.bin) + ` direnvrc)"` + "\n")
 	backend := filepath.Join(m.repo, "backend")
 	src := filepath.Join(backend, "src")
 	m.run(backend, "direnv", "deny", backend)
