@@ -32,6 +32,7 @@ type Cache struct {
 	maxSize int64
 
 	sem chan struct{} // bounds concurrent evaluations
+	ifd bool          // allow import from derivation
 
 	// bg owns background work (pruning verification); Close waits for it.
 	bg       conc.WaitGroup
@@ -92,6 +93,7 @@ func Open(opts Options) (*Cache, error) {
 		maxAge:  orDefault(opts.MaxAge, 30*24*time.Hour),
 		maxSize: opts.MaxSize,
 		sem:     make(chan struct{}, parallel),
+		ifd:     opts.AllowImportFromDerivation,
 		flights: map[string]*flight{},
 	}
 	if c.maxSize == 0 {
@@ -476,7 +478,8 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 	rec := &record{Root: req.Root, Component: req.Component, ComponentDir: req.ComponentDir, Shell: req.Shell,
 		System: req.System, Mode: req.Mode, NixVersion: version, Pruned: pruned}
 	if err != nil {
-		return c.failed(req, entry, rec, prev, ev.read, parseNixError(ev.stderr, c.mapper(req)), false)
+		evalErr, transient := c.nixError(req, ev.stderr, err)
+		return c.failed(req, entry, rec, prev, ev.read, evalErr, transient)
 	}
 	rec.DrvPath = ev.drvPath
 	evaluated := time.Now()
@@ -489,7 +492,8 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 		}
 		if err != nil {
 			rec.DrvPath = ""
-			return c.failed(req, entry, rec, prev, ev.read, parseNixError(out, c.mapper(req)), true)
+			evalErr, _ := c.nixError(req, out, err)
+			return c.failed(req, entry, rec, prev, ev.read, evalErr, true)
 		}
 		if _, err := ParseEnvironment(out); err != nil {
 			return nil, err
@@ -517,6 +521,15 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 		return nil, err
 	}
 	return &Result{Env: env, State: Fresh, Files: rec.files(), DrvPath: rec.DrvPath, Pruned: pruned}, nil
+}
+
+// nixError describes a failed nix run. A timeout is transient: the next
+// request tries again instead of serving it from the cache.
+func (c *Cache) nixError(req Request, stderr []byte, err error) (*EvalError, bool) {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &EvalError{Message: fmt.Sprintf("nix did not finish within %s; evaluate again or raise the timeout", c.run.timeout)}, true
+	}
+	return parseNixError(stderr, c.mapper(req)), false
 }
 
 // failed records a failed evaluation: the last good environment stays, marked

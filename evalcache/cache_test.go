@@ -352,13 +352,34 @@ func TestConcurrentGetsEvaluateOnce(t *testing.T) {
 	require.Equal(t, 1, log.count("msg=evaluated"))
 }
 
-func TestCancelKillsProcessGroup(t *testing.T) {
+// hangingNix writes a stand-in for nix that starts a grandchild and waits
+// forever; the grandchild's pid lands in pidFile.
+func hangingNix(t *testing.T) (nix, pidFile string) {
 	dir := t.TempDir()
-	pidFile := filepath.Join(dir, "child.pid")
-	fake := filepath.Join(dir, "nix")
+	pidFile = filepath.Join(dir, "child.pid")
+	nix = filepath.Join(dir, "nix")
 	script := "#!/bin/bash\ncase \"$*\" in *--version*) echo 'nix (Nix) 2.8.0'; exit 0;; esac\n" +
 		"sleep 300 & echo $! > " + pidFile + "\nwait\n"
-	require.NoError(t, os.WriteFile(fake, []byte(script), 0o755))
+	require.NoError(t, os.WriteFile(nix, []byte(script), 0o755))
+	return nix, pidFile
+}
+
+func TestTimeout(t *testing.T) {
+	fake, _ := hangingNix(t)
+	root := t.TempDir()
+	c, _ := testCache(t, root, Options{Nix: fake, Timeout: 200 * time.Millisecond})
+	start := time.Now()
+	res, err := c.Get(context.Background(), Request{Root: root, Component: "x", Shell: "x"})
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), 5*time.Second)
+	require.Equal(t, Failed, res.State)
+	require.Equal(t, "nix did not finish within 200ms; evaluate again or raise the timeout", res.Err.Message)
+	_, ok := c.Cached(context.Background(), Request{Root: root, Component: "x", Shell: "x"})
+	require.False(t, ok, "a timeout is tried again, not served from the cache")
+}
+
+func TestCancelKillsProcessGroup(t *testing.T) {
+	fake, pidFile := hangingNix(t)
 	root := t.TempDir()
 	c, _ := testCache(t, root, Options{Nix: fake})
 

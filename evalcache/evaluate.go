@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -73,7 +74,7 @@ func flakeRef(req Request) string {
 // evalDrvPath evaluates the devShell's derivation path with nix's verbose log
 // on, and reads the files nix evaluated or copied from that log.
 func (c *Cache) evalDrvPath(ctx context.Context, req Request, flakeFile string) (evaluation, error) {
-	args := []string{"eval", "--raw", "-vv", "--option", "allow-import-from-derivation", "false"}
+	args := []string{"eval", "--raw", "-vv", "--option", "allow-import-from-derivation", strconv.FormatBool(c.ifd)}
 	if req.Mode == Flake {
 		args = append(args, "--no-write-lock-file", flakeRef(req))
 	} else {

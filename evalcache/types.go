@@ -63,6 +63,10 @@ type Options struct {
 	Log io.Writer
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
+	// AllowImportFromDerivation lets evaluation build derivations to import
+	// their output. It is off by default: it runs builds (the repository's
+	// code) while merely opening a file, and makes evaluation slow.
+	AllowImportFromDerivation bool
 	// MaxParallel bounds concurrent evaluations; 0 means 4.
 	MaxParallel int
 	// MaxAge and MaxSize bound the cache when trimming; 0 means 30 days
