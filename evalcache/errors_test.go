@@ -53,3 +53,17 @@ error: 1 dependencies of derivation '/nix/store/bbb-shell-env.drv' failed to bui
 		})
 	}
 }
+
+func TestStoreMapper(t *testing.T) {
+	root := t.TempDir()
+	m := storeMapper{root: root, rootStore: "/nix/store/00000000000000000000000000000000-source", bases: map[string]string{}}
+	got, ok := m.toRepo("/nix/store/00000000000000000000000000000000-source/backend/nix/outputs.nix")
+	require.True(t, ok)
+	require.Equal(t, root+"/backend/nix/outputs.nix", got)
+	_, ok = m.toRepo("/nix/store/11111111111111111111111111111111-source/lib/default.nix")
+	require.False(t, ok, "a locked input is not in the repository")
+	require.Contains(t, m.bases, "/nix/store/11111111111111111111111111111111-source", "remembered as unmapped")
+	got, ok = m.toRepo(root + "/infra/nix/outputs.nix")
+	require.True(t, ok)
+	require.Equal(t, root+"/infra/nix/outputs.nix", got)
+}

@@ -154,10 +154,12 @@ func (m *storeMapper) toRepo(p string) (string, bool) {
 		return m.root + strings.TrimPrefix(p, m.rootStore), true
 	}
 	if dir, ok := m.bases[base]; ok {
-		return dir + rest, true
+		return dir + rest, dir != ""
 	}
 	// A sub-flake's source: find the working tree directory holding the
-	// same file.
+	// same file. The first file nix reads of a source decides for all of
+	// it, so inputs such as nixpkgs cost one look each, not one per file.
+	m.bases[base] = ""
 	for _, dir := range m.subflakes {
 		candidate := dir + rest
 		if rest != "" && sameContent(p, candidate) {
@@ -169,6 +171,13 @@ func (m *storeMapper) toRepo(p string) (string, bool) {
 }
 
 func sameContent(a, b string) bool {
+	ia, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	if ib, err := os.Stat(b); err != nil || ia.Size() != ib.Size() || ia.IsDir() || ib.IsDir() {
+		return false
+	}
 	x, err := os.ReadFile(a)
 	if err != nil {
 		return false
