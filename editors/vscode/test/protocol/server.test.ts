@@ -4,7 +4,6 @@
 // (static features only) and then with nix evaluation in a trusted copy.
 
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,6 +12,7 @@ import {
   DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification,
   DocumentSymbolRequest,
+  ExecuteCommandRequest,
   HoverRequest,
   Location,
   LocationLink,
@@ -183,11 +183,19 @@ test('with trust and evaluation, each component gets its own devShell environmen
   }
   const repo = fixtureCopy('monorepo');
   const env = isolatedEnv(repo + '.state');
-  execFileSync(serverBinary(), ['trust', repo], { env, stdio: 'pipe' });
   const evaluating = await startServer(repo, { trusted: true, evaluation: { enabled: true }, system: null }, env);
   const changes: EnvironmentChangedParams[] = [];
   evaluating.connection.onNotification(environmentChangedNotification, (p: EnvironmentChangedParams) => changes.push(p));
+  const execute = (command: string, arg: string) =>
+    evaluating.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] });
   try {
+    // The editor trusts the workspace, monoflake does not yet: nothing is evaluated.
+    const before = await evaluating.connection.sendRequest<EnvironmentResult>(environmentRequest, {
+      uri: `file://${path.join(repo, 'backend', 'src', 'main.rs')}`,
+    });
+    assert.equal(before.state, 'untrusted');
+    await execute(serverCommands.trustWorkspace, `file://${repo}`);
+
     const settled = async (component: string): Promise<EnvironmentResult> => {
       const file = `file://${path.join(repo, component, 'nix', 'outputs.nix')}`;
       return waitFor(
@@ -210,6 +218,10 @@ test('with trust and evaluation, each component gets its own devShell environmen
     assert.equal(backend.variables.FRONTEND_PORT, undefined);
     assert.match(backend.variables.PATH, /-cargo\/bin/);
     assert.ok(changes.some((c) => c.component === 'backend'), 'no monoflake/environmentChanged for backend');
+
+    await execute(serverCommands.reloadEnvironment, `file://${path.join(repo, 'backend', 'src', 'main.rs')}`);
+    const reloaded = await settled('backend');
+    assert.equal(reloaded.variables.MONOREPO_COMPONENT, 'backend');
   } finally {
     await evaluating.stop();
     fs.rmSync(repo, { recursive: true, force: true });
