@@ -101,6 +101,10 @@ func TestDirenvExecComponents(t *testing.T) {
 		{"infra", "infra", "", "",
 			map[string]string{"MONOREPO_COMPONENT": "infra", "TF_IN_AUTOMATION": "1", "INFRA_HOOK": "ran"},
 			map[string]string{"terraform": "Terraform v1.5.7 (fake)"}},
+		// A component named at the repository root.
+		{".", "backend", "use monoflake backend\n", "",
+			map[string]string{"MONOREPO_COMPONENT": "backend", "BACKEND_HOOK": "ran"},
+			map[string]string{"cargo": "cargo 1.72.0 (fake)"}},
 		// A component named explicitly from a directory below it, through
 		// the plain flake: nix evaluates the flake reference itself.
 		{"infra/terraform", "infra", "use monoflake --mode flake infra\n", m.repo + "#devShells.",
@@ -122,16 +126,22 @@ func TestDirenvExecComponents(t *testing.T) {
 			for name, want := range tt.vars {
 				require.Equal(t, want, env[name], "variable %s", name)
 			}
-			require.Equal(t, strings.Split(tt.dir, "/")[0], env["MONOFLAKE_COMPONENT"])
+			component := strings.Split(tt.dir, "/")[0]
+			if component == "." {
+				component = tt.shell
+			}
+			require.Equal(t, component, env["MONOFLAKE_COMPONENT"])
 			require.Equal(t, tt.shell, env["MONOFLAKE_SHELL"])
 			require.NotContains(t, env, "MONOFLAKE_STALE")
 			require.Equal(t, m.getenv("HOME"), env["HOME"], "HOME is the user's, not the builder's")
 			require.NotContains(t, env["PATH"], "/path-not-set")
 			requireKeepsUserPath(t, m.getenv("PATH"), env["PATH"])
+			nixRuns := m.nixRuns(t)
 			for tool, want := range tt.tools {
 				out := m.run(dir, "direnv", "exec", dir, tool, "--version")
 				require.True(t, strings.HasPrefix(string(out), want), "%s printed %q", tool, out)
 			}
+			require.Equal(t, nixRuns, m.nixRuns(t), "loading again is a cache hit")
 		})
 	}
 }
