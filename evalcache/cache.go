@@ -264,6 +264,12 @@ func (c *Cache) Lookup(ctx context.Context, path string, mode Mode, system strin
 			if rec == nil || !isUnder(abs, rec.Root) {
 				return nil, Request{}, false
 			}
+			if rec.ComponentDir == rec.Root && abs != rec.Root {
+				// The flake's own shell answers for its root only: a path
+				// below may belong to a component not evaluated yet, which
+				// only the model can tell.
+				return nil, Request{}, false
+			}
 			req := rec.request()
 			if !c.trustedFor(req) {
 				return &Result{State: Untrusted}, req, false

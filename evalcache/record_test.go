@@ -1,6 +1,7 @@
 package evalcache
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -62,6 +63,42 @@ func TestValidate(t *testing.T) {
 		require.Equal(t, s.rewritten, changed, s.name)
 		if ok {
 			deps = fresh
+		}
+	}
+}
+
+func TestLookupByPath(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"backend/src", "docs"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
+	}
+	c, err := Open(Options{Dir: filepath.Join(t.TempDir(), "cache"), DataDir: filepath.Join(t.TempDir(), "data"), Getenv: func(string) string { return "" }})
+	require.NoError(t, err)
+	require.NoError(t, c.Trust(root))
+	// Entries as evaluations leave them: the root's default shell and the
+	// backend's shell, each with its environment.
+	for _, e := range []struct{ dir, shell string }{{root, "default"}, {filepath.Join(root, "backend"), "backend"}} {
+		drv := "/nix/store/00000000000000000000000000000000-" + e.shell + ".drv"
+		require.NoError(t, writeAtomic(c.envPath(drv), []byte(`{"bashFunctions":{},"variables":{"SHELL_NAME":{"type":"exported","value":"`+e.shell+`"}}}`)))
+		rec := &record{Root: root, Component: filepath.Base(e.dir), ComponentDir: e.dir, Shell: e.shell, System: "x86_64-linux", Mode: Scoped, DrvPath: drv}
+		require.NoError(t, writeRecord(c.entryPath(e.dir, Scoped, "x86_64-linux"), rec))
+	}
+	tests := []struct {
+		path  string
+		shell string // "" for a miss
+	}{
+		{filepath.Join(root, "backend/src"), "backend"},
+		{filepath.Join(root, "backend"), "backend"},
+		{root, "default"},
+		{filepath.Join(root, "docs"), ""}, // may be a component not evaluated yet
+		{t.TempDir(), ""},
+	}
+	for _, tt := range tests {
+		res, req, ok := c.Lookup(context.Background(), tt.path, "", "x86_64-linux")
+		require.Equal(t, tt.shell != "", ok, tt.path)
+		if ok {
+			require.Equal(t, tt.shell, req.Shell, tt.path)
+			require.Equal(t, tt.shell, res.Env.Variables["SHELL_NAME"].Value, tt.path)
 		}
 	}
 }
