@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/monoflake/monoflake/analysis"
 	"github.com/monoflake/monoflake/direnv"
 	"github.com/monoflake/monoflake/evalcache"
 )
@@ -66,38 +66,18 @@ func runInit(ctx context.Context, c *cli, args []string) int {
 	return exitOK
 }
 
-// componentDirs returns the component directories under root: those holding
-// nix/outputs.nix (a flake-parts module imported by the top-level flake) or
-// a flake.nix of their own below root (a sub-flake).
-// TODO: take them from the analysis model once it discovers components.
+// componentDirs returns the directories of the components the model finds
+// in the repository around root, except the repository root itself.
 func componentDirs(ctx context.Context, root string) ([]string, error) {
-	var dirs []string
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			return nil
-		}
-		if path != root && (d.Name()[0] == '.' || d.Name() == "node_modules") {
-			return filepath.SkipDir
-		}
-		if path == root {
-			return nil
-		}
-		for _, marker := range []string{filepath.Join("nix", "outputs.nix"), "flake.nix"} {
-			if _, err := os.Stat(filepath.Join(path, marker)); err == nil {
-				dirs = append(dirs, path)
-				break
-			}
-		}
-		return nil
-	})
+	s, err := analysis.Load(ctx, root)
 	if err != nil {
-		return nil, fmt.Errorf("find components under %s: %w", root, err)
+		return nil, err
+	}
+	var dirs []string
+	for _, comp := range s.Components() {
+		if comp.Dir != s.Root {
+			dirs = append(dirs, comp.Dir)
+		}
 	}
 	sort.Strings(dirs)
 	return dirs, nil

@@ -16,17 +16,18 @@ import (
 
 func TestInit(t *testing.T) {
 	root := t.TempDir()
-	for _, f := range []string{
-		"flake.nix",
-		"backend/nix/outputs.nix",
-		"frontend/nix/outputs.nix",
-		"services/api/flake.nix",
-		"docs/readme.md",
-		".git/sub/flake.nix",
-		"frontend/node_modules/pkg/flake.nix",
+	module := `{ perSystem = { pkgs, ... }: { devShells.x = pkgs.mkShell { }; }; }`
+	for f, text := range map[string]string{
+		"flake.nix":                           `{ outputs = i: mkFlake { } { imports = [ ./backend/nix/outputs.nix ./frontend/nix/outputs.nix ]; }; }`,
+		"backend/nix/outputs.nix":             module,
+		"frontend/nix/outputs.nix":            module,
+		"services/api/flake.nix":              `{ outputs = { self }: { devShells.x86_64-linux.default = 1; }; }`,
+		"docs/readme.md":                      "",
+		".git/sub/flake.nix":                  "",
+		"frontend/node_modules/pkg/flake.nix": "",
 	} {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(root, f), nil, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(root, f), []byte(text), 0o644))
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(root, "frontend/.envrc"), []byte("use flake\n"), 0o644))
 
