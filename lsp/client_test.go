@@ -25,7 +25,7 @@ const testTimeout = 20 * time.Second
 // testClient is a real jsonrpc2 client talking to an in-process server
 // over a pipe. It records every notification the server sends.
 type testClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn jsonrpc2.Conn
 	done chan error // Serve's result
 
@@ -43,7 +43,7 @@ type recorded struct {
 }
 
 // startServer runs Serve on one end of a pipe and returns the other.
-func startServer(t *testing.T, opt Options) (net.Conn, chan error) {
+func startServer(t testing.TB, opt Options) (net.Conn, chan error) {
 	t.Helper()
 	serverEnd, clientEnd := net.Pipe()
 	done := make(chan error, 1)
@@ -59,7 +59,7 @@ func startServer(t *testing.T, opt Options) (net.Conn, chan error) {
 	return clientEnd, done
 }
 
-func newTestClient(t *testing.T, opt Options) *testClient {
+func newTestClient(t testing.TB, opt Options) *testClient {
 	t.Helper()
 	if opt.Log == nil && testing.Verbose() {
 		opt.Log = &testLog{t: t}
@@ -70,7 +70,7 @@ func newTestClient(t *testing.T, opt Options) *testClient {
 
 // newClientOn returns a client on a connection to a server whose end
 // (Serve's result, or a process's) done reports.
-func newClientOn(t *testing.T, raw io.ReadWriteCloser, done chan error) *testClient {
+func newClientOn(t testing.TB, raw io.ReadWriteCloser, done chan error) *testClient {
 	c := &testClient{t: t, done: done, diags: map[protocol.DocumentURI]protocol.PublishDiagnosticsParams{}, changed: make(chan struct{}, 1)}
 	c.conn = jsonrpc2.NewConn(jsonrpc2.NewStream(raw))
 	c.conn.Go(context.Background(), c.handle)
@@ -78,7 +78,7 @@ func newClientOn(t *testing.T, raw io.ReadWriteCloser, done chan error) *testCli
 }
 
 // testLog sends the server's log to the test's output.
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (l *testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))

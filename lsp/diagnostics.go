@@ -44,100 +44,107 @@ func (s *Server) publishLoop(ctx context.Context) {
 	}
 }
 
-// fileDiagnostics is what one publishDiagnostics says about one file.
-type fileDiagnostics struct {
-	path    string
-	uri     protocol.DocumentURI
-	version int32
-	diags   []protocol.Diagnostic
+// publishState is what one publishing pass works from, taken under the
+// lock in one step so that snapshots and buffer versions agree.
+type publishState struct {
+	dirty      []string                      // edited files of indexed workspaces, sorted
+	snapOf     map[string]*analysis.Snapshot // the snapshot that owns each dirty file
+	snaps      map[*workspace]*analysis.Snapshot
+	open       map[string]*document
+	evaluation map[string][]protocol.Diagnostic
 }
 
-// publishOnce sends the diagnostics that differ from what the client has:
-// first for the files just edited (always, so the editor knows they match
-// the new version), then for every other file whose diagnostics changed,
-// such as the frontend file whose reference an edit in backend broke or
-// fixed, and empty lists for files that no longer have any.
-func (s *Server) publishOnce(published map[string][]protocol.Diagnostic) {
+func (s *Server) publishState() publishState {
 	s.mu.Lock()
-	dirty := s.dirty
-	s.dirty = map[string]bool{}
-	type source struct {
-		snap *analysis.Snapshot
-		ws   *workspace
-	}
-	var sources []source
+	defer s.mu.Unlock()
+	st := publishState{snapOf: map[string]*analysis.Snapshot{}, snaps: map[*workspace]*analysis.Snapshot{}, open: make(map[string]*document, len(s.docs))}
+	var all []*analysis.Snapshot
 	for _, ws := range s.workspaces {
 		if ws.snap != nil {
-			sources = append(sources, source{ws.snap, ws})
+			st.snaps[ws] = ws.snap
+			all = append(all, ws.snap)
 		}
 	}
-	open := make(map[string]*document, len(s.docs))
 	for p, d := range s.docs {
-		open[p] = d
+		st.open[p] = d
 	}
-	owner := func(p string) *workspace { return s.workspaceForLocked(p) }
-	s.mu.Unlock()
+	for p := range s.dirty {
+		// A file whose workspace is still indexing has no diagnostics
+		// yet, which is not the same as having none: it stays dirty.
+		if ws := s.workspaceForLocked(p); ws != nil && ws.snap != nil {
+			st.dirty = append(st.dirty, p)
+			st.snapOf[p] = ws.snap
+			delete(s.dirty, p)
+		}
+	}
+	sort.Strings(st.dirty)
+	st.evaluation = s.evaluationDiagnostics(all)
+	return st
+}
 
-	current := map[string]fileDiagnostics{}
-	for _, src := range sources {
+// publishOnce sends the diagnostics that differ from what the client has.
+// The files just edited go first and always (so the editor knows they
+// match the new version), straight from the snapshot's per-file index;
+// then one pass over the whole workspace sends every other file whose
+// diagnostics changed, such as the frontend file whose reference an edit
+// in backend broke or fixed, and empty lists for files that have none left.
+func (s *Server) publishOnce(published map[string][]protocol.Diagnostic) {
+	st := s.publishState()
+	done := map[string]bool{}
+	for _, p := range st.dirty {
+		snap := st.snapOf[p]
+		diags := append(toDiagnostics(linesOf(snap, p), snap.Diagnostics(p)), st.evaluation[p]...)
+		if len(diags) > 0 || published[p] != nil || st.open[p] != nil {
+			s.publish(published, st, p, diags)
+		}
+		done[p] = true
+	}
+
+	current := map[string][]protocol.Diagnostic{}
+	for ws, snap := range st.snaps {
 		byFile := map[string][]analysis.Diagnostic{}
-		for _, d := range src.snap.AllDiagnostics() {
+		for _, d := range snap.AllDiagnostics() {
 			byFile[d.Loc.File] = append(byFile[d.Loc.File], d)
 		}
 		for p, diags := range byFile {
-			if _, seen := current[p]; seen {
-				continue
+			if s.workspaceFor(p) == ws {
+				current[p] = toDiagnostics(linesOf(snap, p), diags)
 			}
-			s.mu.Lock()
-			mine := owner(p) == src.ws
-			s.mu.Unlock()
-			if !mine {
-				continue
-			}
-			current[p] = fileDiagnostics{path: p, diags: toDiagnostics(linesOf(src.snap, p), diags)}
 		}
 	}
-
-	var first, rest []string
-	for p := range dirty {
-		first = append(first, p)
+	for p, diags := range st.evaluation {
+		current[p] = append(current[p], diags...)
 	}
+	var rest []string
 	for p := range current {
-		if !dirty[p] {
-			rest = append(rest, p)
-		}
+		rest = append(rest, p)
 	}
 	for p := range published {
-		if _, ok := current[p]; !ok && !dirty[p] {
+		if _, ok := current[p]; !ok {
 			rest = append(rest, p)
 		}
 	}
-	sort.Strings(first)
 	sort.Strings(rest)
-	for i, p := range append(first, rest...) {
-		fd := current[p]
-		fd.path = p
-		if fd.diags == nil {
-			fd.diags = []protocol.Diagnostic{}
+	for _, p := range rest {
+		if !done[p] && !reflect.DeepEqual(published[p], current[p]) {
+			s.publish(published, st, p, current[p])
 		}
-		fd.uri = pathToURI(p)
-		if d := open[p]; d != nil {
-			fd.uri, fd.version = d.uri, d.version
-		}
-		old, had := published[p]
-		if i >= len(first) && had == (len(fd.diags) > 0) && reflect.DeepEqual(old, fd.diags) {
-			continue
-		}
-		if i < len(first) && !had && len(fd.diags) == 0 && open[p] == nil {
-			continue // nothing to say about a closed file without problems
-		}
-		s.notify("textDocument/publishDiagnostics", &protocol.PublishDiagnosticsParams{
-			URI: fd.uri, Version: uint32(max(fd.version, 0)), Diagnostics: fd.diags,
-		})
-		if len(fd.diags) > 0 {
-			published[p] = fd.diags
-		} else {
-			delete(published, p)
-		}
+	}
+}
+
+// publish sends one file's diagnostics and remembers them.
+func (s *Server) publish(published map[string][]protocol.Diagnostic, st publishState, path string, diags []protocol.Diagnostic) {
+	params := &protocol.PublishDiagnosticsParams{URI: pathToURI(path), Diagnostics: diags}
+	if params.Diagnostics == nil {
+		params.Diagnostics = []protocol.Diagnostic{}
+	}
+	if d := st.open[path]; d != nil {
+		params.URI, params.Version = d.uri, uint32(max(d.version, 0))
+	}
+	s.notify("textDocument/publishDiagnostics", params)
+	if len(diags) > 0 {
+		published[path] = diags
+	} else {
+		delete(published, path)
 	}
 }

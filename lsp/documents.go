@@ -51,6 +51,7 @@ func (s *Server) didOpen(ctx context.Context, raw json.RawMessage) error {
 	}
 	d := &document{path: path, uri: p.TextDocument.URI, version: p.TextDocument.Version, doc: s.parser.Open([]byte(p.TextDocument.Text))}
 	s.setDocument(d)
+	s.ensureEnvironment(s.workspaceFor(path), path)
 	return nil
 }
 

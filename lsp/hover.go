@@ -21,7 +21,7 @@ func (s *Server) hover(ctx context.Context, raw json.RawMessage) (any, error) {
 	}
 	r := toRange(v.lines, info.Span)
 	return &protocol.Hover{
-		Contents: protocol.MarkupContent{Kind: protocol.Markdown, Value: info.Markdown},
+		Contents: protocol.MarkupContent{Kind: protocol.Markdown, Value: info.Markdown + s.environmentHover(v.snap, info.Output)},
 		Range:    &r,
 	}, nil
 }

@@ -106,6 +106,7 @@ func (s *Server) capabilities() protocol.ServerCapabilities {
 		RenameProvider:          &protocol.RenameOptions{PrepareProvider: true},
 		DocumentLinkProvider:    &protocol.DocumentLinkOptions{},
 		CodeLensProvider:        &protocol.CodeLensOptions{},
+		ExecuteCommandProvider:  &protocol.ExecuteCommandOptions{Commands: []string{CommandReloadEnvironment, CommandTrustWorkspace}},
 		Workspace: &protocol.ServerCapabilitiesWorkspace{
 			WorkspaceFolders: &protocol.ServerCapabilitiesWorkspaceFolders{Supported: true, ChangeNotifications: true},
 		},

@@ -29,6 +29,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/monoflake/monoflake/analysis/syntax"
+	"github.com/monoflake/monoflake/evalcache"
 )
 
 // Options configure a server. The zero value is usable.
@@ -46,10 +47,13 @@ type Options struct {
 	// DefaultMaxMessage. Larger messages are skipped and answered with an
 	// error.
 	MaxMessage int64
+	// Cache evaluates devShell environments; nil leaves every environment
+	// in state "none" while everything static keeps working.
+	Cache *evalcache.Cache
 }
 
 // DefaultDiagnosticsDelay is the default Options.DiagnosticsDelay.
-const DefaultDiagnosticsDelay = 5 * time.Millisecond
+const DefaultDiagnosticsDelay = 2 * time.Millisecond
 
 // ErrExitWithoutShutdown is what Serve returns when the client sent exit
 // without shutdown, or went away without either; the process should then
@@ -89,6 +93,11 @@ type Server struct {
 	docs       map[string]*document // open buffers by path
 	dirty      map[string]bool      // files whose diagnostics go out first
 	inflight   map[jsonrpc2.ID]context.CancelFunc
+
+	tracker     *evalcache.Tracker        // nil without a cache
+	envs        map[string]environment    // by component directory
+	evalDiags   map[string]evalDiagnostic // by component directory
+	envProgress map[string]*progress      // by component directory
 }
 
 // clientInfo is what the client said about itself in initialize.
@@ -122,6 +131,9 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, opt Options) error {
 	s.ctx = ctx
 	defer s.stop()
 	s.conn = jsonrpc2.NewConn(newStream(conn, opt.MaxMessage, s.logf))
+	if opt.Cache != nil {
+		s.tracker = evalcache.NewTracker(opt.Cache, s.onEvaluation)
+	}
 	s.conn.Go(ctx, s.handle)
 	s.bg.Go(func() { s.publishLoop(ctx) })
 
@@ -132,6 +144,9 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, opt Options) error {
 		<-s.conn.Done()
 	}
 	s.stop()
+	if s.tracker != nil {
+		s.tracker.Close()
+	}
 	s.bg.Wait()
 	s.parser.Close()
 	s.closeDocuments()
@@ -157,6 +172,10 @@ func newServer(opt Options) *Server {
 		docs:     map[string]*document{},
 		dirty:    map[string]bool{},
 		inflight: map[jsonrpc2.ID]context.CancelFunc{},
+
+		envs:        map[string]environment{},
+		evalDiags:   map[string]evalDiagnostic{},
+		envProgress: map[string]*progress{},
 	}
 	s.methods = s.methodTable()
 	return s
@@ -197,6 +216,8 @@ func (s *Server) methodTable() map[string]method {
 		"textDocument/rename":                 {call: s.rename},
 		"textDocument/documentLink":           {call: s.documentLink},
 		"textDocument/codeLens":               {call: s.codeLens},
+		"workspace/executeCommand":            {call: s.executeCommand},
+		"monoflake/environment":               {call: s.environmentRequest},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/monoflake/monoflake/evalcache"
 	"github.com/monoflake/monoflake/lsp"
 )
 
@@ -35,6 +36,13 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 		}
 		defer f.Close()
 		opt.Log = f
+	}
+	// Without a cache the server still does everything static.
+	if cache, err := evalcache.Open(evalcache.Options{Getenv: c.getenv, Log: opt.Log}); err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: devShell environments are not available: %v\n", err)
+	} else {
+		defer cache.Close()
+		opt.Cache = cache
 	}
 	conn, err := connect(ctx, c, *listen)
 	if err != nil {
