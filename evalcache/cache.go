@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -170,8 +171,11 @@ func (c *Cache) entryPath(componentDir string, mode Mode, system string) string 
 func (c *Cache) envPath(drvPath string) string {
 	return filepath.Join(c.dir, "envs", hashStrings(drvPath)+".json")
 }
-func (c *Cache) rootPath(drvPath string) string {
-	return filepath.Join(c.dir, "roots", hashStrings(drvPath))
+// rootPath is the profile (GC root) of an entry's environment. It is per
+// entry, not per derivation: nix registers a profile by its path, so one
+// cannot be renamed once the derivation is known.
+func (c *Cache) rootPath(entry string) string {
+	return filepath.Join(c.dir, "roots", strings.TrimSuffix(filepath.Base(entry), ".json"))
 }
 func (c *Cache) noPrunePath(root string) string {
 	return filepath.Join(c.dir, "noprune", hashStrings(root))
@@ -466,14 +470,27 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 			return nil, err
 		}
 	}
+	// Without an earlier environment there is nothing a derivation-only
+	// evaluation could save, so evaluation and build share one nix process.
+	cold := prev == nil || prev.DrvPath == "" || prev.Shell != req.Shell
+	profile := c.rootPath(entry)
+	var envJSON []byte
+	run := func(flakeFile string) (evaluation, error) {
+		if !cold {
+			return c.evalDrvPath(ctx, req, flakeFile)
+		}
+		ev, out, err := c.evalAndBuild(ctx, req, flakeFile, profile)
+		envJSON = out
+		return ev, err
+	}
 	start := time.Now()
-	ev, err := c.evalDrvPath(ctx, req, flakeFile)
-	if err != nil && pruned && ctx.Err() == nil {
+	ev, err := run(flakeFile)
+	if err != nil && pruned && ctx.Err() == nil && !isBuildFailure(ev.stderr) {
 		c.log.Warn("pruned evaluation failed; evaluating every module of this repository from now on",
 			"root", req.Root, "component", req.Component, "error", parseNixError(ev.stderr, c.mapper(req)).Error())
 		c.disablePruning(req.Root)
 		pruned = false
-		ev, err = c.evalDrvPath(ctx, req, filepath.Join(req.Root, "flake.nix"))
+		ev, err = run(filepath.Join(req.Root, "flake.nix"))
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("evaluate %s: %w", req.Component, ctx.Err())
@@ -485,14 +502,27 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 		System: req.System, Mode: req.Mode, NixVersion: version, Pruned: pruned}
 	if err != nil {
 		evalErr, transient := c.nixError(req, ev.stderr, err)
-		return c.failed(req, entry, rec, prev, ev.read, evalErr, transient)
+		return c.failed(req, entry, rec, prev, ev.read, evalErr, transient || isBuildFailure(ev.stderr))
+	}
+	if cold && ev.drvPath == "" {
+		// The log did not name the derivation; ask for it.
+		flakeFile := filepath.Join(req.Root, "flake.nix")
+		if pruned {
+			flakeFile, _ = c.writePruned(req.Pruned)
+		}
+		drv, err := c.evalDrvPath(ctx, req, flakeFile)
+		if err != nil {
+			evalErr, transient := c.nixError(req, drv.stderr, err)
+			return c.failed(req, entry, rec, prev, ev.read, evalErr, transient)
+		}
+		ev.drvPath = drv.drvPath
 	}
 	rec.DrvPath = ev.drvPath
 	evaluated := time.Now()
-	if _, err := os.Stat(c.envPath(ev.drvPath)); err != nil || !exists(c.rootPath(ev.drvPath)) {
+	if envJSON == nil && (prev.DrvPath != ev.drvPath || !exists(c.envPath(ev.drvPath)) || !exists(profile)) {
 		// Only a changed derivation needs a build; an input edit that leaves
 		// the derivation as it was reuses the stored environment.
-		out, err := c.buildEnv(ctx, req, ev.drvPath)
+		out, err := c.buildEnv(ctx, req, ev.drvPath, profile)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("evaluate %s: %w", req.Component, ctx.Err())
 		}
@@ -501,12 +531,16 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 			evalErr, _ := c.nixError(req, out, err)
 			return c.failed(req, entry, rec, prev, ev.read, evalErr, true)
 		}
-		if _, err := ParseEnvironment(out); err != nil {
+		envJSON = out
+	}
+	if envJSON != nil {
+		if _, err := ParseEnvironment(envJSON); err != nil {
 			return nil, err
 		}
-		if err := writeAtomic(c.envPath(ev.drvPath), out); err != nil {
+		if err := writeAtomic(c.envPath(ev.drvPath), envJSON); err != nil {
 			return nil, fmt.Errorf("store the environment of %s: %w", req.Component, err)
 		}
+		pruneGenerations(profile)
 		c.log.Info("built environment", "component", req.Component, "drv", ev.drvPath)
 	}
 	built := time.Now()

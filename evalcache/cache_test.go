@@ -96,6 +96,7 @@ func TestGetCachesAndRevalidates(t *testing.T) {
 	require.Equal(t, Fresh, res.State)
 	require.False(t, res.Hit)
 	require.Equal(t, "8080", res.Env.Variables["BACKEND_PORT"].Value)
+	require.Regexp(t, `^/nix/store/[a-z0-9]{32}-backend-shell\.drv$`, res.DrvPath)
 	require.Contains(t, res.Files, filepath.Join(root, "backend/nix/outputs.nix"))
 	require.NotContains(t, res.Files, filepath.Join(root, "frontend/src/index.js"), "scoped evaluation never reads it")
 
@@ -482,12 +483,14 @@ func TestGCRootsAndTrim(t *testing.T) {
 	backend, infra := monorepoRequest(root, "backend", "backend"), monorepoRequest(root, "infra", "infra")
 	resBackend, err := c.Get(ctx, backend)
 	require.NoError(t, err)
-	resInfra, err := c.Get(ctx, infra)
+	_, err = c.Get(ctx, infra)
 	require.NoError(t, err)
 
 	// Each environment's store path is kept alive by a profile link.
-	for _, res := range []*Result{resBackend, resInfra} {
-		target, err := filepath.EvalSymlinks(c.rootPath(res.DrvPath))
+	backendEntry := c.entryPath(backend.ComponentDir, Scoped, "x86_64-linux")
+	infraEntry := c.entryPath(infra.ComponentDir, Scoped, "x86_64-linux")
+	for _, entry := range []string{backendEntry, infraEntry} {
+		target, err := filepath.EvalSymlinks(c.rootPath(entry))
 		require.NoError(t, err)
 		require.True(t, strings.HasSuffix(target, "-env"), target)
 	}
@@ -500,11 +503,11 @@ func TestGCRootsAndTrim(t *testing.T) {
 	require.NoError(t, c.Trim())
 	require.NoFileExists(t, entry)
 	require.NoFileExists(t, c.envPath(resBackend.DrvPath))
-	_, err = os.Lstat(c.rootPath(resBackend.DrvPath))
+	_, err = os.Lstat(c.rootPath(backendEntry))
 	require.True(t, os.IsNotExist(err), "the GC root is removed")
 	_, ok := c.Cached(ctx, infra)
 	require.True(t, ok)
-	_, err = os.Lstat(c.rootPath(resInfra.DrvPath))
+	_, err = os.Lstat(c.rootPath(infraEntry))
 	require.NoError(t, err)
 
 	// Size: with room for one environment, the least recently used goes.

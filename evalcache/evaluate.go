@@ -45,7 +45,7 @@ func attrPath(system, shell string) string {
 	return ".devShells." + nixString(system) + "." + nixString(shell)
 }
 
-// scopedExpr is the --expr that evaluates a devShell's derivation in place.
+// scopedExpr is the --expr that evaluates a devShell in place.
 func (c *Cache) scopedExpr(req Request, flakeFile string) string {
 	lock := "null"
 	if _, err := os.Stat(filepath.Join(req.Root, "flake.lock")); err == nil {
@@ -55,31 +55,40 @@ func (c *Cache) scopedExpr(req Request, flakeFile string) string {
 	if hasCommit(req.Root) {
 		selfSrc = "git"
 	}
-	return fmt.Sprintf("(import %s { root = %s; flake = %s; lock = %s; selfSrc = %s; })%s.drvPath",
+	return fmt.Sprintf("(import %s { root = %s; flake = %s; lock = %s; selfSrc = %s; })%s",
 		nixPath(c.helperPath()), nixPath(req.Root), nixPath(flakeFile), lock, nixString(selfSrc),
 		attrPath(req.System, req.Shell))
 }
 
+var plainAttr = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_'-]*$`)
+
 // flakeRef is the installable of Flake mode.
 func flakeRef(req Request) string {
 	quote := func(s string) string {
-		if regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_'-]*$`).MatchString(s) {
+		if plainAttr.MatchString(s) {
 			return s
 		}
 		return `"` + s + `"`
 	}
-	return req.Root + "#devShells." + quote(req.System) + "." + quote(req.Shell) + ".drvPath"
+	return req.Root + "#devShells." + quote(req.System) + "." + quote(req.Shell)
+}
+
+// installable is the arguments naming the devShell (or an attribute of it):
+// a flake reference in Flake mode, the scoped expression otherwise.
+func (c *Cache) installable(req Request, flakeFile, attr string) []string {
+	if req.Mode == Flake {
+		// Newer nix answers clean trees from its evaluation cache, which
+		// would hide the files read.
+		return []string{"--no-write-lock-file", "--option", "eval-cache", "false", flakeRef(req) + attr}
+	}
+	return []string{"--impure", "--expr", c.scopedExpr(req, flakeFile) + attr}
 }
 
 // evalDrvPath evaluates the devShell's derivation path with nix's verbose log
 // on, and reads the files nix evaluated or copied from that log.
 func (c *Cache) evalDrvPath(ctx context.Context, req Request, flakeFile string) (evaluation, error) {
-	args := []string{"eval", "--raw", "-vv", "--option", "allow-import-from-derivation", strconv.FormatBool(c.ifd)}
-	if req.Mode == Flake {
-		args = append(args, "--no-write-lock-file", flakeRef(req))
-	} else {
-		args = append(args, "--impure", "--expr", c.scopedExpr(req, flakeFile))
-	}
+	args := append([]string{"eval", "--raw", "-vv", "--option", "allow-import-from-derivation", strconv.FormatBool(c.ifd)},
+		c.installable(req, flakeFile, ".drvPath")...)
 	out, err := c.run.run(ctx, req.Root, args...)
 	ev := evaluation{drvPath: strings.TrimSpace(string(out.Stdout)), stderr: out.Stderr}
 	ev.read = c.readFiles(req, out.Stderr)
@@ -91,6 +100,50 @@ func (c *Cache) evalDrvPath(ctx context.Context, req Request, flakeFile string) 
 	}
 	return ev, nil
 }
+
+var instantiated = regexp.MustCompile(`^instantiated '(.*)' -> '(/nix/store/[^']+\.drv)'$`)
+
+// evalAndBuild evaluates and builds in one nix process, which saves
+// starting nix twice on a cold evaluation. The derivation path comes from
+// the log: the shell is the last derivation instantiated, as its inputs are
+// instantiated while it is. It is "" when the log does not show it (the
+// caller then asks nix); the name is checked against the environment.
+func (c *Cache) evalAndBuild(ctx context.Context, req Request, flakeFile, profile string) (evaluation, []byte, error) {
+	if err := os.MkdirAll(filepath.Dir(profile), 0o755); err != nil {
+		return evaluation{}, nil, err
+	}
+	args := append([]string{"print-dev-env", "--json", "-vv", "--option", "allow-import-from-derivation", strconv.FormatBool(c.ifd),
+		"--profile", profile}, c.installable(req, flakeFile, "")...)
+	out, err := c.run.run(ctx, req.Root, args...)
+	ev := evaluation{stderr: out.Stderr, read: c.readFiles(req, out.Stderr)}
+	if err != nil {
+		return ev, nil, err
+	}
+	env, err := ParseEnvironment(out.Stdout)
+	if err != nil {
+		return ev, nil, err
+	}
+	var name, drv string
+	sc := bufio.NewScanner(bytes.NewReader(out.Stderr))
+	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
+	for sc.Scan() {
+		if g := instantiated.FindStringSubmatch(sc.Text()); g != nil {
+			name, drv = g[1], g[2]
+		}
+	}
+	if drv != "" && env.Variables["name"].Value == name {
+		ev.drvPath = drv
+	}
+	return ev, out.Stdout, nil
+}
+
+// isBuildFailure tells a failed build (worth retrying, not the fault of
+// the module list) from a failed evaluation.
+func isBuildFailure(stderr []byte) bool {
+	return buildFailure.Match(stderr)
+}
+
+var buildFailure = regexp.MustCompile(`(?m)error: (builder for '[^']*' failed|\d+ dependenc(y|ies) of derivation .* failed to build)`)
 
 var (
 	evaluatingFile = regexp.MustCompile(`^evaluating file '(.*)'$`)
@@ -265,10 +318,8 @@ func hasCommit(root string) bool {
 }
 
 // buildEnv builds the devShell's environment from its derivation, keeping
-// the result alive with a profile under the cache (a GC root), as nix-direnv
-// does.
-func (c *Cache) buildEnv(ctx context.Context, req Request, drvPath string) ([]byte, error) {
-	profile := c.rootPath(drvPath)
+// the result alive with a profile (a GC root), as nix-direnv does.
+func (c *Cache) buildEnv(ctx context.Context, req Request, drvPath, profile string) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(profile), 0o755); err != nil {
 		return nil, err
 	}
@@ -277,4 +328,19 @@ func (c *Cache) buildEnv(ctx context.Context, req Request, drvPath string) ([]by
 		return out.Stderr, err
 	}
 	return out.Stdout, nil
+}
+
+// pruneGenerations removes a profile's older generations: each evaluation
+// of an entry adds one, and only the current one must stay a GC root.
+func pruneGenerations(profile string) {
+	current, err := os.Readlink(profile)
+	if err != nil {
+		return
+	}
+	links, _ := filepath.Glob(profile + "-*-link")
+	for _, l := range links {
+		if filepath.Base(l) != filepath.Base(current) {
+			os.Remove(l)
+		}
+	}
 }

@@ -50,12 +50,11 @@ func (c *Cache) Trim() error {
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].used.After(entries[j].used) })
 	var total int64
-	keep := map[string]bool{}
+	counted := map[string]bool{}
+	wanted := map[string]bool{}
 	for _, e := range entries {
-		if e.drv == "" {
-			continue
-		}
-		if !keep[e.drv] {
+		if e.drv != "" && !counted[e.drv] {
+			counted[e.drv] = true
 			if info, err := os.Stat(c.envPath(e.drv)); err == nil {
 				total += info.Size()
 			}
@@ -65,12 +64,10 @@ func (c *Cache) Trim() error {
 			os.Remove(e.path)
 			continue
 		}
-		keep[e.drv] = true
-	}
-	wanted := map[string]bool{}
-	for drv := range keep {
-		wanted[filepath.Base(c.envPath(drv))] = true
-		wanted[filepath.Base(c.rootPath(drv))] = true
+		wanted[filepath.Base(c.rootPath(e.path))] = true
+		if e.drv != "" {
+			wanted[filepath.Base(c.envPath(e.drv))] = true
+		}
 	}
 	for _, sub := range []string{"envs", "roots"} {
 		files, _ := os.ReadDir(filepath.Join(c.dir, sub))
