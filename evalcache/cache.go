@@ -171,6 +171,7 @@ func (c *Cache) entryPath(componentDir string, mode Mode, system string) string 
 func (c *Cache) envPath(drvPath string) string {
 	return filepath.Join(c.dir, "envs", hashStrings(drvPath)+".json")
 }
+
 // rootPath is the profile (GC root) of an entry's environment. It is per
 // entry, not per derivation: nix registers a profile by its path, so one
 // cannot be renamed once the derivation is known.
