@@ -610,6 +610,14 @@ func (c *Cache) dependencies(req Request, read, extra []string) ([]dep, error) {
 	if err != nil {
 		return nil, err
 	}
+	for i := range deps {
+		if isUnder(deps[i].Path, c.dir) {
+			// The pruned flake: content-addressed, so its stats say enough,
+			// and not a file for direnv to watch.
+			deps[i].Tool = true
+			deps[i].Hash = fmt.Sprintf("stat:%d:%d:%d", deps[i].Size, deps[i].MTime, deps[i].Inode)
+		}
+	}
 	// A new nix may evaluate differently; its binary changing is enough to
 	// evaluate again.
 	if nix, err := exec.LookPath(c.nix); err == nil {

@@ -213,6 +213,9 @@ func TestPruning(t *testing.T) {
 		require.True(t, res.Pruned)
 		require.Equal(t, want.DrvPath, res.DrvPath)
 		require.NotContains(t, res.Files, filepath.Join(root, "analytics/nix/outputs.nix"))
+		for _, f := range res.Files {
+			require.False(t, isUnder(f, c.Dir()), "%s is the cache's, not one to watch", f)
+		}
 		require.NoError(t, c.Close())
 		require.FileExists(t, c.verifiedPath(root, res.DrvPath))
 		require.NotContains(t, log.String(), "level=WARN")

@@ -79,5 +79,15 @@ func (c *Cache) Trim() error {
 			}
 		}
 	}
+	// Pruning decisions and pruned flakes age out too, so a repository whose
+	// pruning once fell back is tried again after MaxAge.
+	for _, sub := range []string{"noprune", "verified", "pruned"} {
+		files, _ := os.ReadDir(filepath.Join(c.dir, sub))
+		for _, f := range files {
+			if info, err := f.Info(); err == nil && time.Since(info.ModTime()) > c.maxAge {
+				os.Remove(filepath.Join(c.dir, sub, f.Name()))
+			}
+		}
+	}
 	return nil
 }
