@@ -26,9 +26,10 @@ type Tracker struct {
 	running map[string]bool
 }
 
-// NewTracker starts tracking evaluations through c. notify is called (from
-// a background goroutine) when an evaluation starts, with State Evaluating,
-// and when it ends, with its result.
+// NewTracker starts tracking evaluations through c. notify is called when
+// an evaluation starts, with State Evaluating, from the goroutine calling
+// Ensure or Reload (so it must not call back into the Tracker), and when it
+// ends, with its result, from a background goroutine.
 func NewTracker(c *Cache, notify func(Request, *Result)) *Tracker {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Tracker{cache: c, notify: notify, ctx: ctx, cancel: cancel,
