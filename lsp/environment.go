@@ -12,6 +12,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/monoflake/monoflake/analysis"
+	"github.com/monoflake/monoflake/analysis/syntax"
 	"github.com/monoflake/monoflake/evalcache"
 )
 
@@ -109,8 +110,8 @@ func (s *Server) setEnvironment(root string, req evalcache.Request, res *evalcac
 	old, had := s.envs[req.ComponentDir]
 	s.envs[req.ComponentDir] = environment{root: root, req: req, res: res}
 	delete(s.evalDiags, req.ComponentDir)
-	if e := res.Err; e != nil && e.File != "" && (res.State == evalcache.Failed || res.State == evalcache.Stale) {
-		s.evalDiags[req.ComponentDir] = evalDiagnostic{path: e.File, line: e.Line, column: e.Column, message: e.Message}
+	if e := res.Err; e != nil && (res.State == evalcache.Failed || res.State == evalcache.Stale) {
+		s.evalDiags[req.ComponentDir] = evalDiagnostic{component: req.Component, shell: req.Shell, path: e.File, line: e.Line, column: e.Column, message: e.Message}
 	}
 	p := s.envProgress[req.ComponentDir]
 	if res.State != evalcache.Evaluating {
@@ -134,11 +135,14 @@ func (s *Server) setEnvironment(root string, req evalcache.Request, res *evalcac
 	}
 }
 
-// evalDiagnostic is an evaluation error where nix says it is.
+// evalDiagnostic is an evaluation error where nix says it is, or, when
+// nix names no position (builtins.throw, a failed build), at the devShell
+// that failed.
 type evalDiagnostic struct {
-	path         string
-	line, column int // 1-based
-	message      string
+	component, shell string
+	path             string // "" when nix named no file
+	line, column     int    // 1-based; 0 when unknown
+	message          string
 }
 
 // evaluationDiagnostics returns the evaluation errors to publish, by
@@ -146,15 +150,12 @@ type evalDiagnostic struct {
 func (s *Server) evaluationDiagnostics(snaps []*analysis.Snapshot) map[string][]protocol.Diagnostic {
 	out := map[string][]protocol.Diagnostic{}
 	for _, d := range s.evalDiags {
-		pos := protocol.Position{Line: uint32(max(d.line-1, 0))}
-		for _, snap := range snaps {
-			if lines := linesOf(snap, d.path); lines != nil {
-				pos = toPosition(lines, lines.Offset(d.line-1, d.column-1))
-				break
-			}
+		path, rng, ok := evalErrorRange(snaps, d)
+		if !ok {
+			continue
 		}
-		out[d.path] = append(out[d.path], protocol.Diagnostic{
-			Range:    protocol.Range{Start: pos, End: protocol.Position{Line: pos.Line, Character: pos.Character + 1}},
+		out[path] = append(out[path], protocol.Diagnostic{
+			Range:    rng,
 			Severity: protocol.DiagnosticSeverityError,
 			Code:     "evaluation",
 			Source:   diagnosticSource,
@@ -162,6 +163,32 @@ func (s *Server) evaluationDiagnostics(snaps []*analysis.Snapshot) map[string][]
 		})
 	}
 	return out
+}
+
+// evalErrorRange places an evaluation error: at nix's position, else on
+// the name of the devShell that failed.
+func evalErrorRange(snaps []*analysis.Snapshot, d evalDiagnostic) (string, protocol.Range, bool) {
+	for _, snap := range snaps {
+		if d.path != "" {
+			lines := linesOf(snap, d.path)
+			if lines == nil {
+				continue
+			}
+			start := lines.Offset(d.line-1, d.column-1)
+			end := lines.Offset(d.line-1, 1<<30)
+			return d.path, toRange(lines, syntax.Span{Start: start, End: max(end, start)}), true
+		}
+		c := snap.Component(d.component)
+		if c == nil {
+			continue
+		}
+		for _, o := range c.Outputs {
+			if o.Category == analysis.DevShells && o.Name == d.shell {
+				return o.Def.File, toRange(linesOf(snap, o.Def.File), o.Def.Span), true
+			}
+		}
+	}
+	return "", protocol.Range{}, false
 }
 
 // environmentState is the state of a component's environment for its
@@ -177,6 +204,8 @@ func (s *Server) environmentState(snap *analysis.Snapshot, component string) str
 	switch {
 	case ok:
 		return string(env.res.State)
+	case !s.evaluationEnabled():
+		return stateNone
 	case !s.trusted(snap.Root):
 		return string(evalcache.Untrusted)
 	}
@@ -270,10 +299,10 @@ func (s *Server) environmentRequest(ctx context.Context, raw json.RawMessage) (a
 	out.Component, out.Shell = &req.Component, &req.Shell
 	var res *evalcache.Result
 	switch {
-	case !s.trusted(snap.Root):
-		res = &evalcache.Result{State: evalcache.Untrusted}
 	case !s.evaluationEnabled():
 		return out, nil
+	case !s.trusted(snap.Root):
+		res = &evalcache.Result{State: evalcache.Untrusted}
 	default:
 		s.mu.Lock()
 		env, ok := s.envs[req.ComponentDir]
