@@ -14,8 +14,17 @@ local original_path = vim.env.PATH
 vim.env.MONOREPO_COMPONENT = nil
 monoflake.setup({ cmd = cmd, evaluation = { enabled = true } })
 
+-- A failed request ends the wait at once instead of after the evaluation timeout.
+local function no_error()
+  local err = monoflake.last_error()
+  if err ~= nil then
+    error('monoflake/environment failed: ' .. vim.inspect(err), 0)
+  end
+end
+
 local function in_component(name)
   return H.wait('vim.env of ' .. name, timeout, function()
+    no_error()
     return vim.env.MONOREPO_COMPONENT == name
   end, function()
     local active = monoflake.active() or {}
@@ -28,12 +37,17 @@ H.test('trusting the repository evaluates the current component', function()
   vim.cmd('edit ' .. repo .. '/backend/src/main.rs')
   backend = vim.api.nvim_get_current_buf()
   H.wait('the server to answer', 15000, function()
+    no_error()
     return monoflake.active() ~= nil
   end)
   vim.cmd('MonoflakeTrust')
   in_component('backend')
   H.eq(H.notifications[#H.notifications].message, 'monoflake: trusted ' .. repo, 'message after trusting')
 end)
+if H.failed > 0 then
+  -- Every later case starts from a trusted, evaluated component.
+  H.finish()
+end
 
 H.test('PATH puts the devShell in front of the user’s PATH', function()
   local path = vim.env.PATH

@@ -114,6 +114,7 @@ H.test('without evaluation the environment is left alone', function()
   vim.cmd('edit ' .. repo .. '/backend/src/main.rs')
   local bufnr = vim.api.nvim_get_current_buf()
   H.wait('the component to be known', 10000, function()
+    H.eq(monoflake.last_error(), nil, 'error of monoflake/environment')
     return monoflake.active() and monoflake.active().component == 'backend'
   end)
   H.eq(vim.env.MONOREPO_COMPONENT, nil, 'MONOREPO_COMPONENT')

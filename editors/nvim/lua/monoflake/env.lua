@@ -31,6 +31,7 @@ function Env.new(connect)
     connect = connect,
     saved = {}, -- name -> value before the devShell (or `unset`)
     active = nil, -- { root, component, state, error } of what is applied
+    error = nil, -- the error of the last monoflake/environment request, if it failed
     generation = 0,
   }, Env)
 end
@@ -152,9 +153,11 @@ function Env:follow(path, bufnr)
       return
     end
     if err ~= nil or result == nil then
+      self.error = err or 'no answer'
       self:restore()
       return
     end
+    self.error = nil
     self:apply(result)
   end, bufnr)
 end

@@ -85,6 +85,12 @@ function M.active()
   return current().env.active
 end
 
+--- The error of the last environment request, when it failed (server
+--- gone, method unsupported); nil after a successful one.
+function M.last_error()
+  return current().env.error
+end
+
 local function execute(bufnr, command, argument, done)
   local c = M.client(bufnr)
   if c == nil then
