@@ -6,14 +6,14 @@
 //
 // Components are the directories under the workspace root that hold
 // nix/outputs.nix. A component's environment is "evaluating" when first asked
-// for and "fresh" 50 ms later, announced with monoflake/environmentChanged; a
+// for and "fresh" 50 ms (FAKE_EVAL_DELAY_MS) later, announced with monoflake/environmentChanged; a
 // component named "broken" fails. `fake/log` returns the methods received.
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
 
-const evaluationDelayMs = 50;
+const evaluationDelayMs = Number(process.env.FAKE_EVAL_DELAY_MS || 50);
 let root = null;
 let options = { trusted: false, evaluation: { enabled: false }, system: null };
 const trustedRoots = new Set();

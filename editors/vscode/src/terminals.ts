@@ -16,6 +16,9 @@ import type { ActiveEnvironment, EnvironmentTracker } from './tracker';
 export const terminalProfileId = 'monoflake.componentShell';
 
 export class TerminalEnvironments {
+  /** Which component's devShell each collection holds, by workspace folder ('' for the window's). */
+  private readonly components = new Map<string, string | null>();
+
   constructor(private readonly collection: vscode.GlobalEnvironmentVariableCollection) {
     // A devShell from a previous session may be stale or belong to another
     // component; it is asked for again once an editor is active.
@@ -27,15 +30,18 @@ export class TerminalEnvironments {
     if (active === undefined) {
       return;
     }
-    const uri = vscode.Uri.parse(active.uri);
-    const target = this.collectionFor(uri);
+    const { key, target } = this.collectionFor(vscode.Uri.parse(active.uri));
     const result = active.result;
     if (result === undefined && active.requestError === undefined) {
       return; // still asking: keep what terminals had
     }
+    if (result !== undefined && result.state === 'evaluating' && !hasVariables(result) && this.components.get(key) === result.component) {
+      return; // re-evaluating the component in use: keep its environment until the new one is there
+    }
     target.clear();
     if (result === undefined || !hasVariables(result)) {
       target.description = undefined;
+      this.components.delete(key);
       return;
     }
     for (const m of mutations(result)) {
@@ -46,15 +52,16 @@ export class TerminalEnvironments {
       }
     }
     target.description = `Monoflake: devShell of ${result.component} (${result.state})`;
+    this.components.set(key, result.component);
   }
 
-  private collectionFor(uri: vscode.Uri): vscode.EnvironmentVariableCollection {
+  private collectionFor(uri: vscode.Uri): { key: string; target: vscode.EnvironmentVariableCollection } {
     const folders = vscode.workspace.workspaceFolders ?? [];
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     if (folders.length > 1 && folder !== undefined) {
-      return this.collection.getScoped({ workspaceFolder: folder });
+      return { key: folder.uri.toString(), target: this.collection.getScoped({ workspaceFolder: folder }) };
     }
-    return this.collection;
+    return { key: '', target: this.collection };
   }
 }
 

@@ -111,7 +111,7 @@ test('the component shell profile, tasks and the exported API use the component 
 });
 
 test('commands: show, reload and open outputs', async () => {
-  clients = fakeClients(Uri.file(root).toString(), trustedEnv);
+  clients = fakeClients(Uri.file(root).toString(), { ...trustedEnv, FAKE_EVAL_DELAY_MS: '300' });
   await activateWith(context as unknown as vscode.ExtensionContext, clients.factory);
   mock.openEditor(file('backend/src/main.rs'));
   await waitFor('backend to evaluate', statusIs('backend: fresh'));
@@ -123,6 +123,12 @@ test('commands: show, reload and open outputs', async () => {
 
   await vscode.commands.executeCommand(commandIds.reload);
   assert.ok((await clients.created[0].log()).includes('workspace/executeCommand'));
+  assert.equal(mock.statusBar().text, '$(sync~spin) backend: evaluating');
+  assert.equal(
+    context.environmentVariableCollection.get('MONOREPO_COMPONENT')?.value,
+    'backend',
+    'terminals keep the environment while it re-evaluates',
+  );
   await waitFor('backend to evaluate again', statusIs('backend: fresh'));
 
   await vscode.commands.executeCommand(commandIds.openOutputs);
