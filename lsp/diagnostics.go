@@ -19,6 +19,12 @@ func (s *Server) kickDiagnostics() {
 	}
 }
 
+// workspaceDiagnosticsDelay is how long after the last change the
+// publisher looks at every other file of the workspace. The edited file's
+// diagnostics go out at once; the workspace-wide pass costs a walk over
+// every file, which a burst of keystrokes should pay once.
+const workspaceDiagnosticsDelay = 50 * time.Millisecond
+
 // publishLoop publishes diagnostics whenever a snapshot changes. It owns
 // what was last published, so it alone decides what to resend or clear.
 func (s *Server) publishLoop(ctx context.Context) {
@@ -27,20 +33,25 @@ func (s *Server) publishLoop(ctx context.Context) {
 		delay = DefaultDiagnosticsDelay
 	}
 	published := map[string][]protocol.Diagnostic{}
+	var wide <-chan time.Time // fires when the workspace-wide pass is due
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
-		}
-		if delay > 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(delay):
+			if delay > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(delay):
+				}
 			}
+			s.publishEdited(published, s.publishState())
+			wide = time.After(workspaceDiagnosticsDelay)
+		case <-wide:
+			wide = nil
+			s.publishAll(published)
 		}
-		s.publishOnce(published)
 	}
 }
 
@@ -82,14 +93,10 @@ func (s *Server) publishState() publishState {
 	return st
 }
 
-// publishOnce sends the diagnostics that differ from what the client has.
-// The files just edited go first and always (so the editor knows they
-// match the new version), straight from the snapshot's per-file index;
-// then one pass over the whole workspace sends every other file whose
-// diagnostics changed, such as the frontend file whose reference an edit
-// in backend broke or fixed, and empty lists for files that have none left.
-func (s *Server) publishOnce(published map[string][]protocol.Diagnostic) {
-	st := s.publishState()
+// publishEdited sends the diagnostics of the files just edited, always
+// (so the editor knows they match the new version), straight from the
+// snapshot's per-file index.
+func (s *Server) publishEdited(published map[string][]protocol.Diagnostic, st publishState) map[string]bool {
 	done := map[string]bool{}
 	for _, p := range st.dirty {
 		snap := st.snapOf[p]
@@ -99,7 +106,15 @@ func (s *Server) publishOnce(published map[string][]protocol.Diagnostic) {
 		}
 		done[p] = true
 	}
+	return done
+}
 
+// publishAll sends, after the edited files, every other file whose
+// diagnostics changed, such as the frontend file whose reference an edit
+// in backend broke or fixed, and empty lists for files that have none left.
+func (s *Server) publishAll(published map[string][]protocol.Diagnostic) {
+	st := s.publishState()
+	done := s.publishEdited(published, st)
 	current := map[string][]protocol.Diagnostic{}
 	for ws, snap := range st.snaps {
 		byFile := map[string][]analysis.Diagnostic{}
