@@ -150,7 +150,9 @@ function M.describe(result)
   local names = vim.tbl_keys(type(result.variables) == 'table' and result.variables or {})
   table.sort(names)
   for _, name in ipairs(names) do
-    table.insert(lines, string.format('export %s=%s', name, quote(result.variables[name])))
+    -- A quoted value may span lines (shellHook does); buffers take one line per entry.
+    local export = string.format('export %s=%s', name, quote(result.variables[name]))
+    vim.list_extend(lines, vim.split(export, '\n', true))
   end
   return lines
 end
