@@ -214,3 +214,38 @@ func hasProgressRequest(reqs []string) bool {
 	}
 	return false
 }
+
+// Workspace folders come and go during a session.
+func TestWorkspaceFoldersChange(t *testing.T) {
+	mono := copyTree(t, filepath.Join("..", "testdata", "monorepo"))
+	sub := copyTree(t, filepath.Join("..", "testdata", "subflakes"))
+	c := newTestClient(t, Options{})
+	c.initialize(nil, mono)
+	frontend := filepath.Join(mono, "frontend", "nix", "outputs.nix")
+	data, err := os.ReadFile(frontend)
+	require.NoError(t, err)
+	require.Len(t, definitionAt(t, c, frontend, string(data), "backend}/bin"), 1)
+
+	symbolsIn := func(dir string) int {
+		var ws []protocol.SymbolInformation
+		c.mustCall("workspace/symbol", protocol.WorkspaceSymbolParams{Query: ""}, &ws)
+		n := 0
+		for _, s := range ws {
+			if contains(dir, s.Location.URI.Filename()) {
+				n++
+			}
+		}
+		return n
+	}
+	require.Zero(t, symbolsIn(sub))
+	folder := func(dir string) protocol.WorkspaceFolder {
+		return protocol.WorkspaceFolder{URI: string(pathToURI(dir)), Name: filepath.Base(dir)}
+	}
+	c.notify("workspace/didChangeWorkspaceFolders", protocol.DidChangeWorkspaceFoldersParams{Event: protocol.WorkspaceFoldersChangeEvent{Added: []protocol.WorkspaceFolder{folder(sub)}}})
+	require.NotZero(t, symbolsIn(sub))
+
+	c.notify("workspace/didChangeWorkspaceFolders", protocol.DidChangeWorkspaceFoldersParams{Event: protocol.WorkspaceFoldersChangeEvent{Removed: []protocol.WorkspaceFolder{folder(mono)}}})
+	require.Zero(t, symbolsIn(mono))
+	require.Empty(t, definitionAt(t, c, frontend, string(data), "backend}/bin"))
+	require.NoError(t, c.shutdown())
+}

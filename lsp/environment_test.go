@@ -76,12 +76,19 @@ func TestEnvironmentEvaluates(t *testing.T) {
 	require.Equal(t, "fresh", got.State)
 	require.Equal(t, "8080", got.Variables["BACKEND_PORT"])
 	require.Contains(t, lensTitle(t, c, backend), "fresh")
+	data, err := os.ReadFile(backend)
+	require.NoError(t, err)
+	var hover protocol.Hover
+	shellName := strings.Index(string(data), "devShells.backend") + len("devShells.")
+	c.mustCall("textDocument/hover", protocol.HoverParams{TextDocumentPositionParams: protocol.TextDocumentPositionParams{
+		TextDocument: protocol.TextDocumentIdentifier{URI: pathToURI(backend)}, Position: lspPosition(string(data), shellName),
+	}}, &hover)
+	require.Contains(t, hover.Contents.Value, "Environment: fresh")
+	require.Contains(t, hover.Contents.Value, "backend-shell")
 	c.waitFor("evaluation progress", func() bool { return c.sawProgress("end") })
 
 	// Break the shell on disk and reload: the error lands in the file nix
 	// names, as a diagnostic.
-	data, err := os.ReadFile(backend)
-	require.NoError(t, err)
 	broken := strings.Replace(string(data), `BACKEND_PORT = "8080";`, `BACKEND_PORT = builtins.throw "monoflake test failure";`, 1)
 	require.NoError(t, os.WriteFile(backend, []byte(broken), 0o644))
 	c.mustCall("workspace/executeCommand", protocol.ExecuteCommandParams{Command: CommandReloadEnvironment, Arguments: []any{string(pathToURI(backend))}}, nil)
