@@ -181,8 +181,13 @@ func (c *Cache) rootPath(entry string) string {
 func (c *Cache) noPrunePath(root string) string {
 	return filepath.Join(c.dir, "noprune", hashStrings(root))
 }
-func (c *Cache) verifiedPath(root, drvPath string) string {
-	return filepath.Join(c.dir, "verified", hashStrings(root, drvPath))
+
+// verifiedPath marks a pruned module list as checked for one shell. It is
+// keyed by the pruned flake, not the derivation: edits inside the kept
+// modules change the derivation but not whether the list is complete, and
+// the model rewrites the list when references change.
+func (c *Cache) verifiedPath(req Request) string {
+	return filepath.Join(c.dir, "verified", hashStrings(req.Root, req.System, req.Shell, string(req.Pruned.FlakeSource)))
 }
 
 func (c *Cache) writeHelper() error {
@@ -669,11 +674,11 @@ func (c *Cache) disablePruning(root string) {
 }
 
 // verifyLater checks, after the answer was given, that evaluating every
-// module gives the same derivation as the pruned module list. When it does
-// not, pruning is turned off for the repository and the entry is evaluated
-// again without it.
+// module gives the same derivation as the pruned module list, once per
+// module list. When it does not, pruning is turned off for the repository
+// and the entry is evaluated again without it.
 func (c *Cache) verifyLater(req Request, drvPath string) {
-	if exists(c.verifiedPath(req.Root, drvPath)) {
+	if exists(c.verifiedPath(req)) {
 		return
 	}
 	c.bg.Go(func() {
@@ -685,7 +690,8 @@ func (c *Cache) verifyLater(req Request, drvPath string) {
 			return
 		}
 		if err == nil && ev.drvPath == drvPath {
-			_ = writeAtomic(c.verifiedPath(req.Root, drvPath), []byte(drvPath+"\n"))
+			_ = writeAtomic(c.verifiedPath(req), []byte(drvPath+"\n"))
+			c.log.Info("verified pruning", "component", req.Component, "shell", req.Shell, "modules", len(req.Pruned.Modules))
 			return
 		}
 		c.log.Warn("pruned evaluation differs from the full one; evaluating every module of this repository from now on",

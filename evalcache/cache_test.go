@@ -76,6 +76,13 @@ func prunedFor(t testing.TB, root string, modules ...string) *Pruned {
 	return &Pruned{FlakeSource: src, Modules: kept}
 }
 
+func normalized(t *testing.T, req Request) Request {
+	t.Helper()
+	req, err := normalize(req)
+	require.NoError(t, err)
+	return req
+}
+
 func editFile(t *testing.T, path, old, new string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -216,9 +223,21 @@ func TestPruning(t *testing.T) {
 		for _, f := range res.Files {
 			require.False(t, isUnder(f, c.Dir()), "%s is the cache's, not one to watch", f)
 		}
+		c.bg.Wait()
+		require.FileExists(t, c.verifiedPath(normalized(t, req)))
+		require.Equal(t, 1, log.count("verified pruning"))
+
+		// An edit inside a kept module changes the derivation, not the
+		// module list: no second verification.
+		editFile(t, filepath.Join(root, "frontend/nix/outputs.nix"), `FRONTEND_PORT = "3000"`, `FRONTEND_PORT = "3001"`)
+		res, err = c.Get(ctx, req)
+		require.NoError(t, err)
+		require.True(t, res.Pruned)
+		require.Equal(t, "3001", res.Env.Variables["FRONTEND_PORT"].Value)
 		require.NoError(t, c.Close())
-		require.FileExists(t, c.verifiedPath(root, res.DrvPath))
+		require.Equal(t, 1, log.count("verified pruning"), "the verification did not run again")
 		require.NotContains(t, log.String(), "level=WARN")
+		editFile(t, filepath.Join(root, "frontend/nix/outputs.nix"), `FRONTEND_PORT = "3001"`, `FRONTEND_PORT = "3000"`)
 	})
 
 	t.Run("missing module: falls back", func(t *testing.T) {
