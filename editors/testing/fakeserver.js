@@ -7,7 +7,9 @@
 // Components are the directories under the workspace root that hold
 // nix/outputs.nix. A component's environment is "evaluating" when first asked
 // for and "fresh" 50 ms (FAKE_EVAL_DELAY_MS) later, announced with monoflake/environmentChanged; a
-// component named "broken" fails. `fake/log` returns the methods received.
+// component named "broken" fails. As in the real server, evaluation needs the
+// editor's trust (initializationOptions.trusted) or monoflake's own
+// (monoflake.trustWorkspace). `fake/log` returns the methods received.
 'use strict';
 
 const fs = require('node:fs');
@@ -55,7 +57,10 @@ function environment(uri) {
     return result;
   }
   result.shell = `devShells.x86_64-linux.${component}`;
-  if (!options.trusted || !options.evaluation.enabled || !trustedRoots.has(root)) {
+  if (!options.evaluation.enabled) {
+    return result;
+  }
+  if (!options.trusted && !trustedRoots.has(root)) {
     result.state = 'untrusted';
     return result;
   }
@@ -85,9 +90,6 @@ function handle(message) {
     case 'initialize':
       root = params.rootUri ? uriPath(params.rootUri) : params.rootPath;
       options = { ...options, ...(params.initializationOptions || {}) };
-      if (process.env.FAKE_TRUSTED === '1') {
-        trustedRoots.add(root);
-      }
       return reply({
         capabilities: {
           textDocumentSync: 1,

@@ -167,7 +167,13 @@ class Extension implements vscode.Disposable {
   }
 
   private async request(uri: string): Promise<EnvironmentResult> {
-    return (await this.running()).sendRequest<EnvironmentResult>(environmentRequest, { uri });
+    const result = await (await this.running()).sendRequest<EnvironmentResult>(environmentRequest, { uri });
+    // In an untrusted workspace the server is started with evaluation off and
+    // so answers "none"; the user should read why.
+    if (!vscode.workspace.isTrusted && result.component !== null && result.state === 'none') {
+      return { ...result, state: 'untrusted' };
+    }
+    return result;
   }
 
   private async executeServerCommand(command: string, args: unknown[]): Promise<unknown> {

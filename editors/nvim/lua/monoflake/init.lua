@@ -17,9 +17,11 @@ local M = {}
 local defaults = {
   cmd = { 'monoflake', 'serve' },
   cmd_env = nil,
-  -- Neovim has no workspace trust of its own; the server still evaluates a
-  -- repository only after `:MonoflakeTrust` (or `monoflake trust DIR`).
-  trusted = true,
+  -- Whether the editor vouches for every repository it opens. Neovim has no
+  -- workspace trust, so by default the server evaluates a repository only
+  -- after :MonoflakeTrust (or `monoflake trust DIR`), as direnv waits for
+  -- `direnv allow`: evaluating a flake runs its code.
+  trusted = false,
   evaluation = { enabled = true },
   system = nil,
   filetypes = { 'nix' },

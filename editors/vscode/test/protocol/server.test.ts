@@ -162,18 +162,23 @@ test('definition, references, hover and symbols cross components', async () => {
   assert.ok(found && found.length > 0, 'workspace/symbol found nothing for "backend"');
 });
 
-test('monoflake/environment names the component and stays untrusted without trust', async () => {
+test('monoflake/environment names the component and evaluates nothing with evaluation off', async () => {
   const result = await server.connection.sendRequest<EnvironmentResult>(environmentRequest, { uri: uri('backend/src/main.rs') });
   assert.equal(result.component, 'backend');
-  assert.equal(result.state, 'untrusted');
+  assert.equal(result.state, 'none');
   assert.deepEqual(result.variables, {});
   assert.equal(fs.realpathSync(result.root.replace(/^file:\/\//, '')), fs.realpathSync(root));
 
+  // Outside every component the server offers the flake's own default shell.
   const outside = await server.connection.sendRequest<EnvironmentResult>(environmentRequest, { uri: uri('flake.nix') });
-  assert.equal(outside.component, null);
+  assert.ok(outside.component === null || outside.shell === 'default', JSON.stringify(outside));
+  assert.notEqual(outside.component, 'backend');
 });
 
-test('with trust and evaluation, each component gets its own devShell environment', { timeout: 150_000 }, async (t) => {
+// The editor does not vouch for the repository (trusted: false, as the Neovim
+// plugin starts by default); monoflake's own trust, given through the
+// server's command, lets it evaluate.
+test('trusted through the server, each component gets its own devShell environment', { timeout: 150_000 }, async (t) => {
   if (!have('nix')) {
     if (process.env.CI === 'true') {
       assert.fail('nix is not installed; run tools/install-deps');
@@ -183,13 +188,13 @@ test('with trust and evaluation, each component gets its own devShell environmen
   }
   const repo = fixtureCopy('monorepo');
   const env = isolatedEnv(repo + '.state');
-  const evaluating = await startServer(repo, { trusted: true, evaluation: { enabled: true }, system: null }, env);
+  const evaluating = await startServer(repo, { trusted: false, evaluation: { enabled: true }, system: null }, env);
   const changes: EnvironmentChangedParams[] = [];
   evaluating.connection.onNotification(environmentChangedNotification, (p: EnvironmentChangedParams) => changes.push(p));
   const execute = (command: string, arg: string) =>
     evaluating.connection.sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] });
   try {
-    // The editor trusts the workspace, monoflake does not yet: nothing is evaluated.
+    // Neither the editor nor monoflake trusts the repository yet: nothing is evaluated.
     const before = await evaluating.connection.sendRequest<EnvironmentResult>(environmentRequest, {
       uri: `file://${path.join(repo, 'backend', 'src', 'main.rs')}`,
     });

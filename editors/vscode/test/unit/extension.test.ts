@@ -55,10 +55,9 @@ function file(rel: string): string {
   return path.join(root, rel);
 }
 
-const trustedEnv = { ...process.env, FAKE_TRUSTED: '1' };
 
 test('moving between components switches the status bar and the environment of new terminals', async () => {
-  clients = fakeClients(Uri.file(root).toString(), trustedEnv);
+  clients = fakeClients(Uri.file(root).toString());
   await activateWith(context as unknown as vscode.ExtensionContext, clients.factory);
   const collection = context.environmentVariableCollection;
   assert.equal(collection.persistent, false);
@@ -82,7 +81,7 @@ test('moving between components switches the status bar and the environment of n
 });
 
 test('the component shell profile, tasks and the exported API use the component environment', async () => {
-  clients = fakeClients(Uri.file(root).toString(), trustedEnv);
+  clients = fakeClients(Uri.file(root).toString());
   const api = await activateWith(context as unknown as vscode.ExtensionContext, clients.factory);
   mock.openEditor(file('backend/src/main.rs'));
   await waitFor('backend to evaluate', statusIs('backend: fresh'));
@@ -111,7 +110,7 @@ test('the component shell profile, tasks and the exported API use the component 
 });
 
 test('commands: show, reload and open outputs', async () => {
-  clients = fakeClients(Uri.file(root).toString(), { ...trustedEnv, FAKE_EVAL_DELAY_MS: '300' });
+  clients = fakeClients(Uri.file(root).toString(), { ...process.env, FAKE_EVAL_DELAY_MS: '300' });
   await activateWith(context as unknown as vscode.ExtensionContext, clients.factory);
   mock.openEditor(file('backend/src/main.rs'));
   await waitFor('backend to evaluate', statusIs('backend: fresh'));
@@ -141,7 +140,7 @@ test('commands: show, reload and open outputs', async () => {
 });
 
 test('a devShell that fails shows its error and offers a reload', async () => {
-  clients = fakeClients(Uri.file(root).toString(), trustedEnv);
+  clients = fakeClients(Uri.file(root).toString());
   await activateWith(context as unknown as vscode.ExtensionContext, clients.factory);
   mock.openEditor(file('broken/nix/outputs.nix'));
   await waitFor('broken to fail', statusIs('broken: failed'));
@@ -177,15 +176,16 @@ test('an untrusted workspace gets static features only until trust is granted', 
   mock.trustEmitter.fire();
   await waitFor('a restart with trust', () => clients.created.length === 2 && clients.created[1].initializationOptions !== undefined);
   assert.deepEqual(clients.created[1].initializationOptions, { trusted: true, evaluation: { enabled: true }, system: 'aarch64-linux' });
-  await waitFor('monoflake’s own trust still missing', statusIs('backend: untrusted'));
+  await waitFor('backend to evaluate once VS Code trusts the workspace', statusIs('backend: fresh'));
 
+  // Trusting it for monoflake too (for the command line and direnv) goes to the server.
   await vscode.commands.executeCommand(commandIds.trust);
-  await waitFor('backend to evaluate once trusted', statusIs('backend: fresh'));
+  assert.ok((await clients.created[1].log()).includes('workspace/executeCommand'));
 });
 
 test('settings: evaluation can be turned off, and changing it restarts the server', async () => {
   mock.configuration['monoflake.evaluation.enabled'] = false;
-  clients = fakeClients(Uri.file(root).toString(), trustedEnv);
+  clients = fakeClients(Uri.file(root).toString());
   await activateWith(context as unknown as vscode.ExtensionContext, clients.factory);
   assert.deepEqual(clients.created[0].initializationOptions, { trusted: true, evaluation: { enabled: false }, system: null });
 
@@ -203,7 +203,7 @@ test('a multi-root window keeps one environment per workspace folder', async () 
   const backend = { uri: Uri.file(file('backend')), name: 'backend', index: 0 };
   const frontend = { uri: Uri.file(file('frontend')), name: 'frontend', index: 1 };
   workspace.workspaceFolders = [backend, frontend];
-  clients = fakeClients(Uri.file(root).toString(), trustedEnv);
+  clients = fakeClients(Uri.file(root).toString());
   await activateWith(context as unknown as vscode.ExtensionContext, clients.factory);
   const collection = context.environmentVariableCollection;
 
@@ -219,7 +219,7 @@ test('a multi-root window keeps one environment per workspace folder', async () 
 
 test('every contributed command is registered and none shadows a server command', async () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'editors', 'vscode', 'package.json'), 'utf8'));
-  clients = fakeClients(Uri.file(root).toString(), trustedEnv);
+  clients = fakeClients(Uri.file(root).toString());
   await activateWith(context as unknown as vscode.ExtensionContext, clients.factory);
   const contributed: string[] = manifest.contributes.commands.map((c: { command: string }) => c.command);
   assert.deepEqual([...contributed].sort(), Object.values(commandIds).sort());
