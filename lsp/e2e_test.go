@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,5 +131,43 @@ func TestEndToEndExitWithoutShutdown(t *testing.T) {
 		require.Equal(t, 1, cmd.ProcessState.ExitCode())
 	case <-time.After(testTimeout):
 		t.Fatal("monoflake serve did not exit")
+	}
+}
+
+// --listen serves one client over loopback TCP and refuses other
+// addresses.
+func TestEndToEndListen(t *testing.T) {
+	bin := buildBinary(t)
+	out, err := exec.Command(bin, "serve", "--listen", "192.0.2.1:7777").CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), "loopback")
+
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	line := make([]byte, 200)
+	n, err := stderr.Read(line)
+	require.NoError(t, err)
+	go func() { done <- cmd.Wait() }()
+	addr := strings.TrimSpace(strings.TrimPrefix(string(line[:n]), "monoflake: listening on "))
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	exited := make(chan error, 1)
+	c := newClientOn(t, conn, exited)
+	c.initialize(nil)
+	c.mustCall("shutdown", nil, nil)
+	c.notify("exit", nil)
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+		done <- err
+	case <-time.After(testTimeout):
+		t.Fatal("monoflake serve --listen did not exit")
 	}
 }
