@@ -1,5 +1,7 @@
 // Lint rules: typescript-eslint's recommended type-aware set, plus the
 // promise rules that catch forgotten awaits in event handlers.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -7,7 +9,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { project: ['./tsconfig.json', './tsconfig.test.json'], tsconfigRootDir: import.meta.dirname },
+      parserOptions: { project: ['./tsconfig.json', './tsconfig.test.json'], tsconfigRootDir: path.dirname(fileURLToPath(import.meta.url)) },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

@@ -11,6 +11,8 @@ cd "$here"
 fail() { echo "editors/vscode/test.sh: $*" >&2; exit 1; }
 command -v node >/dev/null || fail "node is missing; install it with tools/install-deps (Debian: apt-get install nodejs npm)"
 command -v npm >/dev/null || fail "npm is missing; install it with tools/install-deps (Debian: apt-get install npm)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || fail "node $(node --version) is too old; vsce and the test runner need Node.js 20 or newer"
 command -v git >/dev/null || fail "git is missing; the protocol test commits a fixture copy for nix"
 [ -x "$repo/bin/monoflake" ] || fail "$repo/bin/monoflake is missing; run 'make build' first"
 export MONOFLAKE_BIN="$repo/bin/monoflake"

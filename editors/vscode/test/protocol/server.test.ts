@@ -8,17 +8,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
+  CodeLensRequest,
+  CompletionRequest,
   DefinitionRequest,
   DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  DocumentLinkRequest,
   DocumentSymbolRequest,
   ExecuteCommandRequest,
   HoverRequest,
   Location,
   LocationLink,
   PublishDiagnosticsNotification,
+  PrepareRenameRequest,
   PublishDiagnosticsParams,
   ReferencesRequest,
+  RenameRequest,
   WorkspaceSymbolRequest,
 } from 'vscode-languageserver-protocol/node';
 import { EnvironmentChangedParams, EnvironmentResult, environmentChangedNotification, environmentRequest, serverCommands } from '../../src/protocol';
@@ -160,6 +165,31 @@ test('definition, references, hover and symbols cross components', async () => {
 
   const found = await c.sendRequest(WorkspaceSymbolRequest.type, { query: 'backend' });
   assert.ok(found && found.length > 0, 'workspace/symbol found nothing for "backend"');
+});
+
+test('completion, rename, document links and code lenses answer', async () => {
+  const c = server.connection;
+  const frontend = { uri: uri('frontend/nix/outputs.nix') };
+  const afterDot = position('frontend/nix/outputs.nix', reference, "self'.packages.".length);
+
+  const completion = await c.sendRequest(CompletionRequest.type, { textDocument: frontend, position: afterDot });
+  const items = Array.isArray(completion) ? completion : (completion?.items ?? []);
+  assert.ok(items.some((i) => i.label === 'backend'), `no completion "backend" after self'.packages.: ${JSON.stringify(items.map((i) => i.label))}`);
+
+  const at = { textDocument: frontend, position: position('frontend/nix/outputs.nix', reference, referenceOffset) };
+  const prepared = await c.sendRequest(PrepareRenameRequest.type, at);
+  assert.ok(prepared, 'prepareRename refused a cross-component reference');
+  const edit = await c.sendRequest(RenameRequest.type, { ...at, newName: 'api' });
+  const touched = new Set([
+    ...Object.keys(edit?.changes ?? {}),
+    ...(edit?.documentChanges ?? []).map((d) => ('textDocument' in d ? d.textDocument.uri : '')),
+  ]);
+  assert.ok(touched.has(uri('frontend/nix/outputs.nix')) && touched.has(uri('backend/nix/outputs.nix')), JSON.stringify(edit));
+
+  const links = await c.sendRequest(DocumentLinkRequest.type, { textDocument: frontend });
+  assert.ok(Array.isArray(links), 'documentLink answered no list');
+  const lenses = await c.sendRequest(CodeLensRequest.type, { textDocument: { uri: uri('backend/nix/outputs.nix') } });
+  assert.ok(Array.isArray(lenses) && lenses.length > 0, `no code lenses on backend/nix/outputs.nix: ${JSON.stringify(lenses)}`);
 });
 
 test('monoflake/environment names the component and evaluates nothing with evaluation off', async () => {
