@@ -1,0 +1,44 @@
+import * as assert from 'node:assert/strict';
+import * as os from 'node:os';
+import { beforeEach, test } from 'node:test';
+import { affectsServer, initializationOptions, readSettings } from '../../src/config';
+import { mock } from '../vscodeMock/vscode';
+
+beforeEach(() => mock.reset());
+
+test('readSettings applies defaults and expands ~ in serverPath', () => {
+  const cases: { config: Record<string, unknown>; want: ReturnType<typeof readSettings> }[] = [
+    { config: {}, want: { serverPath: 'monoflake', evaluationEnabled: true, system: null } },
+    { config: { 'monoflake.serverPath': '' }, want: { serverPath: 'monoflake', evaluationEnabled: true, system: null } },
+    {
+      config: { 'monoflake.serverPath': '~/bin/monoflake', 'monoflake.evaluation.enabled': false, 'monoflake.system': 'x86_64-linux' },
+      want: { serverPath: `${os.homedir()}/bin/monoflake`, evaluationEnabled: false, system: 'x86_64-linux' },
+    },
+    { config: { 'monoflake.serverPath': '/opt/m~/monoflake', 'monoflake.system': '' }, want: { serverPath: '/opt/m~/monoflake', evaluationEnabled: true, system: null } },
+  ];
+  for (const c of cases) {
+    mock.configuration = c.config;
+    assert.deepEqual(readSettings(), c.want, JSON.stringify(c.config));
+  }
+});
+
+test('initializationOptions never evaluates an untrusted workspace', () => {
+  const settings = { serverPath: 'monoflake', evaluationEnabled: true, system: 'aarch64-darwin' };
+  assert.deepEqual(initializationOptions(settings, true), { trusted: true, evaluation: { enabled: true }, system: 'aarch64-darwin' });
+  assert.deepEqual(initializationOptions(settings, false), { trusted: false, evaluation: { enabled: false }, system: 'aarch64-darwin' });
+  assert.deepEqual(initializationOptions({ ...settings, evaluationEnabled: false }, true).evaluation, { enabled: false });
+});
+
+test('affectsServer: only settings the server is started with', () => {
+  const cases: [string, boolean][] = [
+    ['monoflake.serverPath', true],
+    ['monoflake.evaluation.enabled', true],
+    ['monoflake.system', true],
+    ['monoflake.trace.server', false],
+    ['editor.fontSize', false],
+  ];
+  for (const [setting, want] of cases) {
+    const event = { affectsConfiguration: (s: string) => s === setting };
+    assert.equal(affectsServer(event as never), want, setting);
+  }
+});
