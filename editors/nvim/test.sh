@@ -44,10 +44,12 @@ done
 export NIX_CONFIG=$'experimental-features = nix-command flakes\nsubstituters ='
 
 failed=()
+results="$tmp/results"
 suite() {
   echo "-- nvim: $1"
   # Every wait inside is bounded; the timeout only guards against a hang in Neovim itself.
-  timeout 600 nvim --headless -u NONE -i NONE --cmd "set rtp^=$here" -c "luafile $here/test/$1.lua" </dev/null || failed+=("$1")
+  timeout 600 nvim --headless -u NONE -i NONE --cmd "set rtp^=$here" -c "luafile $here/test/$1.lua" </dev/null \
+    | tee -a "$results" || failed+=("$1")
   echo
 }
 
@@ -68,4 +70,7 @@ case $server in
 esac
 echo "-- environment switching against the $server server"
 suite environment
+passed=$(awk '/^[0-9]+ passed, [0-9]+ failed$/{n+=$1} END{print n+0}' "$results")
+failures=$(awk '/^[0-9]+ passed, [0-9]+ failed$/{n+=$3} END{print n+0}' "$results")
+echo "nvim: $passed passed, $failures failed"
 [ ${#failed[@]} -eq 0 ] || fail "failed suites: ${failed[*]}"

@@ -27,10 +27,12 @@ step "compile"
 rm -rf out
 npm run --silent compile-tests
 npm run --silent build
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
 step "unit tests (vscode mocked, fake server)"
-npm run --silent test:unit
+npm run --silent test:unit | tee -a "$results"
 step "protocol tests (bin/monoflake serve)"
-npm run --silent test:protocol
+npm run --silent test:protocol | tee -a "$results"
 
 step "bundle loads"
 # vscode-languageclient subclasses vscode's classes at load time; a permissive
@@ -65,3 +67,6 @@ done
 unwanted=$(grep -E '^extension/(node_modules|src|test|out/test)/|\.map$|\.ts$' <<<"$listing" || true)
 [ -z "$unwanted" ] || fail "monoflake.vsix holds files that must stay out:"$'\n'"$unwanted"
 echo "monoflake.vsix: $(wc -l <<<"$listing") files, $(wc -c <monoflake.vsix) bytes"
+passed=$(awk '/^# pass /{n+=$3} END{print n+0}' "$results")
+failed=$(awk '/^# fail /{n+=$3} END{print n+0}' "$results")
+echo "vscode: $passed passed, $failed failed"
