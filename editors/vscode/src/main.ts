@@ -126,6 +126,8 @@ class Extension implements vscode.Disposable {
       await client.start();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      this.disposeClientSubscriptions();
+      await client.stop().catch(() => undefined); // frees its output channel and watcher
       void vscode.window.showErrorMessage(
         `Monoflake could not start "${settings.serverPath} serve" (${message}); set monoflake.serverPath to the monoflake executable.`,
       );
@@ -149,13 +151,17 @@ class Extension implements vscode.Disposable {
   private async stopClient(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    this.disposeClientSubscriptions();
+    if (client !== undefined) {
+      await client.stop();
+    }
+  }
+
+  private disposeClientSubscriptions(): void {
     this.clientSubscriptions.forEach((d) => {
       d.dispose();
     });
     this.clientSubscriptions = [];
-    if (client !== undefined) {
-      await client.stop();
-    }
   }
 
   private async running(): Promise<ServerClient> {

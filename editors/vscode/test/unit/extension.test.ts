@@ -235,3 +235,24 @@ test('every contributed command is registered and none shadows a server command'
   assert.equal(manifest.contributes.configuration.properties['monoflake.serverPath'].scope, 'machine-overridable');
   assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
 });
+
+test('a server that cannot start is reported with the setting to fix', async () => {
+  mock.configuration['monoflake.serverPath'] = '/nowhere/monoflake';
+  let stopped = false;
+  clients = { created: [], factory: () => null as never };
+  const failing = {
+    start: () => Promise.reject(new Error('spawn /nowhere/monoflake ENOENT')),
+    stop: async () => {
+      stopped = true;
+    },
+    sendRequest: () => Promise.reject(new Error('not running')),
+    onNotification: () => ({ dispose() {} }),
+  };
+  await activateWith(context as unknown as vscode.ExtensionContext, () => failing);
+  const error = mock.messages.find((m) => m.severity === 'error');
+  assert.match(error?.text ?? '', /could not start "\/nowhere\/monoflake serve" \(spawn \/nowhere\/monoflake ENOENT\); set monoflake.serverPath/);
+  assert.ok(stopped, 'the failed client is stopped');
+  mock.openEditor(file('backend/src/main.rs'));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(mock.statusBar().visible, false, 'no status without a server');
+});
