@@ -249,3 +249,51 @@ func TestWorkspaceFoldersChange(t *testing.T) {
 	require.Empty(t, definitionAt(t, c, frontend, string(data), "backend}/bin"))
 	require.NoError(t, c.shutdown())
 }
+
+// Edits, requests and disk changes racing each other: every answer is
+// consistent, and the diagnostics end up matching the last version.
+func TestConcurrentEditsAndRequests(t *testing.T) {
+	c, _, backend, frontend := session(t)
+	text := c.open(frontend)
+	errs := make(chan error, 64)
+	stop := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					errs <- nil
+					return
+				default:
+				}
+				var locs []protocol.Location
+				err := c.call("textDocument/references", protocol.ReferenceParams{
+					TextDocumentPositionParams: protocol.TextDocumentPositionParams{TextDocument: protocol.TextDocumentIdentifier{URI: pathToURI(frontend)}, Position: protocol.Position{Line: 20, Character: 30}},
+					Context:                    protocol.ReferenceContext{IncludeDeclaration: true},
+				}, &locs)
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for v := int32(2); v < 60; v++ {
+		if v%2 == 0 {
+			text = change(t, c, frontend, text, v, "self'.devShells.backend", "self'.devShells.backnd")
+		} else {
+			text = change(t, c, frontend, text, v, "self'.devShells.backnd", "self'.devShells.backend")
+		}
+		if v%10 == 0 {
+			c.notify("workspace/didChangeWatchedFiles", protocol.DidChangeWatchedFilesParams{Changes: []*protocol.FileEvent{{URI: pathToURI(backend), Type: protocol.FileChangeTypeChanged}}})
+		}
+	}
+	close(stop)
+	for w := 0; w < 4; w++ {
+		require.NoError(t, <-errs)
+	}
+	p := c.waitDiagnostics(frontend, func(p protocol.PublishDiagnosticsParams) bool { return p.Version == 59 })
+	require.Empty(t, p.Diagnostics, "version 59 has the reference fixed")
+	require.Len(t, definitionAt(t, c, frontend, text, "backend ]"), 1)
+	require.NoError(t, c.shutdown())
+}

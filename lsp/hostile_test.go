@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,12 +22,14 @@ import (
 // rawClient speaks the wire format by hand, so tests can send what no
 // well-behaved client would.
 type rawClient struct {
-	t    *testing.T
-	conn net.Conn
-	msgs chan map[string]any
-	out  chan string // written in order by one goroutine
-	stop chan struct{}
-	done chan error
+	t     *testing.T
+	conn  net.Conn
+	msgs  chan map[string]any
+	out   chan string // written in order by one goroutine
+	mu    sync.Mutex
+	notes []map[string]any // every notification, in order
+	stop  chan struct{}
+	done  chan error
 }
 
 func newRawClient(t *testing.T, opt Options) *rawClient {
@@ -77,6 +80,11 @@ func (c *rawClient) readLoop() {
 		if err := json.Unmarshal(body, &m); err != nil {
 			c.t.Errorf("the server sent invalid JSON: %q", body)
 			return
+		}
+		if _, isRequest := m["method"]; isRequest && m["id"] == nil {
+			c.mu.Lock()
+			c.notes = append(c.notes, m)
+			c.mu.Unlock()
 		}
 		if _, isRequest := m["method"]; isRequest && m["id"] != nil {
 			// Answer the server's own requests (progress, registration).
@@ -277,8 +285,9 @@ func TestCancelRequest(t *testing.T) {
 	repo, err := genrepo.Generate(filepath.Join(dir, "repo"), genrepo.Options{Components: 1500, Fixture: filepath.Join("..", "testdata", "monorepo")})
 	require.NoError(t, err)
 	c := newRawClient(t, Options{})
-	c.request(1, "initialize", map[string]any{"rootUri": pathToURI(repo.Root), "capabilities": map[string]any{}})
+	c.request(1, "initialize", map[string]any{"rootUri": pathToURI(repo.Root), "capabilities": map[string]any{"window": map[string]any{"workDoneProgress": true}}})
 	c.response(1)
+	c.send(`{"jsonrpc":"2.0","method":"initialized","params":{}}`)
 	start := time.Now()
 	c.request(5, "workspace/symbol", map[string]any{"query": "c0001"})
 	c.send(`{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":5}}`)
@@ -293,4 +302,21 @@ func TestCancelRequest(t *testing.T) {
 	require.NotEmpty(t, m["result"])
 	indexed := time.Since(start)
 	require.Less(t, cancelled, indexed, "the cancellation did not wait for indexing")
+
+	// Indexing this large a workspace showed work-done progress; its end
+	// may arrive just after the first answer.
+	var kinds []string
+	require.Eventually(t, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		kinds = nil
+		for _, n := range c.notes {
+			if n["method"] == "$/progress" {
+				value, _ := n["params"].(map[string]any)["value"].(map[string]any)
+				kinds = append(kinds, fmt.Sprint(value["kind"]))
+			}
+		}
+		return len(kinds) > 1 && kinds[len(kinds)-1] == "end"
+	}, testTimeout, 10*time.Millisecond)
+	require.Equal(t, "begin", kinds[0], "%v", kinds)
 }
