@@ -133,6 +133,20 @@ test('commands: show, reload and open outputs', async () => {
   await vscode.commands.executeCommand(commandIds.openOutputs);
   assert.equal(mock.shownDocuments.at(-1)?.uri?.fsPath, file('backend/nix/outputs.nix'));
 
+  // Outside components, the command asks which component.
+  mock.openEditor(file('flake.nix'));
+  await waitFor('the status bar to hide outside components', () => !mock.statusBar().visible);
+  mock.files = [Uri.file(file('backend/nix/outputs.nix')), Uri.file(file('frontend/nix/outputs.nix'))];
+  let offered: string[] = [];
+  mock.quickPickChoice = (items) => {
+    offered = items.map((i) => i.label);
+    return items[1];
+  };
+  await vscode.commands.executeCommand(commandIds.openOutputs);
+  assert.deepEqual(offered, ['backend', 'frontend']);
+  assert.equal(mock.shownDocuments.at(-1)?.uri?.fsPath, file('frontend/nix/outputs.nix'));
+  mock.openEditor(file('backend/src/main.rs'));
+
   await vscode.commands.executeCommand(commandIds.restart);
   assert.equal(clients.created.length, 2);
   assert.equal(clients.created[0].stopped, true);

@@ -170,6 +170,7 @@ export const mock = {
     this.taskProviders.clear();
     this.configuration = {};
     this.files = [];
+    this.quickPickChoice = (items: any[]): any => items[0];
     this.activeEditorEmitter = new EventEmitter<any>();
     this.configurationEmitter = new EventEmitter<any>();
     this.trustEmitter = new EventEmitter<void>();
