@@ -50,15 +50,16 @@ func (s *Server) didOpen(ctx context.Context, raw json.RawMessage) error {
 		return nil
 	}
 	d := &document{path: path, uri: p.TextDocument.URI, version: p.TextDocument.Version, doc: s.parser.Open([]byte(p.TextDocument.Text))}
-	s.setDocument(d)
-	s.ensureEnvironment(s.workspaceFor(path), path)
+	ws := s.workspaceForFile(path)
+	s.setDocument(ws, d)
+	s.ensureEnvironment(ws, path)
 	return nil
 }
 
 // setDocument makes d the buffer of its path, in the document store and in
-// its workspace's snapshot at once, and frees the buffer it replaces.
-func (s *Server) setDocument(d *document) {
-	ws := s.workspaceForFile(d.path)
+// the snapshot of its workspace ws (if any) at once, and frees the buffer
+// it replaces.
+func (s *Server) setDocument(ws *workspace, d *document) {
 	var old *document
 	s.update(ws, []string{d.path},
 		func(snap *analysis.Snapshot) *analysis.Snapshot { return snap.WithTree(d.path, d.doc.Tree) },
@@ -97,7 +98,7 @@ func (s *Server) didChange(ctx context.Context, raw json.RawMessage) error {
 	if err != nil {
 		return fmt.Errorf("change of %s: %w", path, err)
 	}
-	s.setDocument(&document{path: path, uri: cur.uri, version: p.TextDocument.Version, doc: next})
+	s.setDocument(s.workspaceFor(path), &document{path: path, uri: cur.uri, version: p.TextDocument.Version, doc: next})
 	return nil
 }
 

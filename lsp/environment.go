@@ -75,7 +75,9 @@ func (s *Server) ensureEnvironment(ws *workspace, path string) {
 	}
 	s.bg.Go(func() {
 		snap, err := s.snapshot(s.ctx, ws)
-		if err != nil {
+		if err != nil || snap.ComponentOf(path) == nil {
+			// Shared files (flake.nix, libraries) have no devShell of
+			// their own worth evaluating on open.
 			return
 		}
 		req, err := s.plan(snap, path)
