@@ -140,4 +140,23 @@ H.test('commands and :checkhealth monoflake', function()
   vim.cmd('bwipeout')
 end)
 
+H.test('a missing server binary is reported once, without errors', function()
+  local other = vim.fn.tempname()
+  vim.fn.mkdir(other .. '/lib', 'p')
+  vim.fn.writefile({ '{ outputs = _: { }; }' }, other .. '/flake.nix')
+  vim.fn.writefile({ '{ }' }, other .. '/lib/default.nix')
+  monoflake.setup({ cmd = { other .. '/no-such-monoflake', 'serve' } })
+  local before = #H.notifications
+  vim.cmd('edit ' .. other .. '/flake.nix')
+  vim.cmd('edit ' .. other .. '/lib/default.nix')
+  vim.cmd('edit ' .. other .. '/flake.nix')
+  local said = {}
+  for i = before + 1, #H.notifications do
+    table.insert(said, H.notifications[i].message)
+  end
+  H.eq(#said, 1, 'notifications ' .. vim.inspect(said))
+  H.truthy(said[1]:find('no-such-monoflake is not executable', 1, true), said[1])
+  H.eq(#vim.lsp.buf_get_clients(0), 0, 'clients of the buffer')
+end)
+
 H.finish()

@@ -29,6 +29,24 @@ local function stopped(client)
   return call(client, 'is_stopped')
 end
 
+-- Executables already reported missing, so a missing binary is said once,
+-- not on every buffer switch.
+local reported = {}
+
+local function runnable(cmd)
+  if vim.fn.executable(cmd[1]) == 1 then
+    return true
+  end
+  if not reported[cmd[1]] then
+    reported[cmd[1]] = true
+    vim.notify(
+      string.format("monoflake: %s is not executable; set cmd in require('monoflake').setup() (see :checkhealth monoflake)", cmd[1]),
+      vim.log.levels.ERROR
+    )
+  end
+  return false
+end
+
 -- Clients started by this plugin, by root. Neovim lists a client only once
 -- it has answered initialize, so without this a buffer opened meanwhile
 -- would start a second server for the same repository.
@@ -80,6 +98,9 @@ function M.attach(bufnr, root, opts, handlers)
     vim.lsp.buf_attach_client(bufnr, existing.id)
     return existing.id
   end
+  if not runnable(opts.cmd) then
+    return nil
+  end
   local config = M.config(root, opts, handlers)
   local id
   if vim.lsp.start then
@@ -100,6 +121,9 @@ function M.ensure(root, opts, handlers)
   local existing = M.for_root(root)
   if existing then
     return existing
+  end
+  if not runnable(opts.cmd) then
+    return nil
   end
   local config = M.config(root, opts, handlers)
   local id
