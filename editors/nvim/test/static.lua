@@ -140,6 +140,19 @@ H.test('commands and :checkhealth monoflake', function()
   vim.cmd('bwipeout')
 end)
 
+H.test('the help file builds its tags', function()
+  local doc = vim.fn.tempname()
+  vim.fn.mkdir(doc, 'p')
+  local source = vim.api.nvim_get_runtime_file('doc/monoflake.txt', false)[1]
+  H.truthy(source, 'doc/monoflake.txt is not on the runtimepath')
+  vim.fn.writefile(vim.fn.readfile(source), doc .. '/monoflake.txt')
+  vim.cmd('helptags ' .. doc) -- raises on duplicate tags
+  local tags = table.concat(vim.fn.readfile(doc .. '/tags'), '\n')
+  for _, tag in ipairs({ ':MonoflakeReload', ':MonoflakeEnv', ':MonoflakeTrust', 'monoflake.env()', 'monoflake-environment' }) do
+    H.truthy(tags:find(tag, 1, true), tag .. ' missing from the help tags')
+  end
+end)
+
 H.test('a missing server binary is reported once, without errors', function()
   local other = vim.fn.tempname()
   vim.fn.mkdir(other .. '/lib', 'p')
