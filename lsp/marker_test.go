@@ -26,11 +26,12 @@ import (
 //	# @complete(ID, L1, L2, ...) completion at the end of ID offers these labels
 //	# @rename(ID, NEW, A, B...)  renaming at ID to NEW edits exactly A, B, ...
 //	# @norename(ID, NEW, "text") renaming at ID to NEW is refused with a message holding text
+//	# @noprepare(ID, "text")     prepareRename at ID is refused with a message holding text
 //	# @diag(code, "needle")      a diagnostic with this code starts at needle
 //
 // The published diagnostics must be exactly those the @diag markers expect.
 
-var directiveRe = regexp.MustCompile(`@(mark|def|refs|hover|complete|rename|norename|diag)\(([^)]*)\)`)
+var directiveRe = regexp.MustCompile(`@(mark|def|refs|hover|complete|rename|norename|noprepare|diag)\(([^)]*)\)`)
 
 // mark is a marked range of a fixture file.
 type mark struct {
@@ -130,6 +131,10 @@ func (fx *fixture) check(t *testing.T, c *testClient, d directive) {
 		}
 		require.Subset(t, labels, d.args[1:])
 	case "rename":
+		var prep prepareRenameResult
+		c.mustCall("textDocument/prepareRename", protocol.PrepareRenameParams{TextDocumentPositionParams: fx.position(t, d.args[0])}, &prep)
+		require.Equal(t, fx.location(t, d.args[0]).Range, prep.Range)
+		require.NotEmpty(t, prep.Placeholder)
 		var got protocol.WorkspaceEdit
 		c.mustCall("textDocument/rename", protocol.RenameParams{TextDocumentPositionParams: fx.position(t, d.args[0]), NewName: d.args[1]}, &got)
 		var gotLocs, want []protocol.Location
@@ -143,6 +148,10 @@ func (fx *fixture) check(t *testing.T, c *testClient, d directive) {
 			want = append(want, fx.location(t, id))
 		}
 		require.ElementsMatch(t, want, gotLocs)
+	case "noprepare":
+		err := c.call("textDocument/prepareRename", protocol.PrepareRenameParams{TextDocumentPositionParams: fx.position(t, d.args[0])}, nil)
+		require.Equal(t, codeRequestFailed, rpcCode(t, err))
+		require.Contains(t, err.Error(), d.args[1])
 	case "norename":
 		err := c.call("textDocument/rename", protocol.RenameParams{TextDocumentPositionParams: fx.position(t, d.args[0]), NewName: d.args[1]}, nil)
 		require.Error(t, err)
