@@ -76,8 +76,12 @@ func (s *Server) publishState() publishState {
 			all = append(all, ws.snap)
 		}
 	}
-	for p, d := range s.docs {
-		st.open[p] = d
+	for ws := range st.snaps {
+		// The buffers the snapshots hold, not the newest: diagnostics
+		// carry the version they were computed from.
+		for p, d := range ws.inSnap {
+			st.open[p] = d
+		}
 	}
 	for p := range s.dirty {
 		// A file whose workspace is still indexing has no diagnostics

@@ -8,7 +8,6 @@ import (
 	"github.com/segmentio/encoding/json"
 	"go.lsp.dev/protocol"
 
-	"github.com/monoflake/monoflake/analysis"
 	"github.com/monoflake/monoflake/analysis/syntax"
 )
 
@@ -56,14 +55,20 @@ func (s *Server) didOpen(ctx context.Context, raw json.RawMessage) error {
 	return nil
 }
 
-// setDocument makes d the buffer of its path, in the document store and in
-// the snapshot of its workspace ws (if any) at once, and frees the buffer
-// it replaces.
+// setDocument makes d the buffer of its path and queues it for the
+// snapshot of its workspace ws (if any); it frees the buffer it replaces.
 func (s *Server) setDocument(ws *workspace, d *document) {
-	var old *document
-	s.update(ws, []string{d.path},
-		func(snap *analysis.Snapshot) *analysis.Snapshot { return snap.WithTree(d.path, d.doc.Tree) },
-		func() { old = s.docs[d.path]; s.docs[d.path] = d })
+	seq := s.changes.Add(1)
+	s.mu.Lock()
+	old := s.docs[d.path]
+	s.docs[d.path] = d
+	if ws != nil {
+		s.queueDocumentLocked(ws, d.path, d, seq)
+	}
+	s.mu.Unlock()
+	// The old buffer's tree may still be on its way into a snapshot, but
+	// that Tree is Go memory; Close frees only the parser's copy, which
+	// only the next edit of the current buffer needs.
 	if old != nil && old.doc != d.doc {
 		old.doc.Close()
 	}
@@ -143,9 +148,14 @@ func (s *Server) didClose(ctx context.Context, raw json.RawMessage) error {
 	}
 	// The file on disk takes over from the buffer, or leaves the model
 	// when the buffer was never saved.
-	s.update(s.workspaceFor(path), []string{path},
-		func(snap *analysis.Snapshot) *analysis.Snapshot { return snap.WithDiskFile(s.ctx, s.parser, path) },
-		func() { delete(s.docs, path) })
+	ws := s.workspaceFor(path)
+	seq := s.changes.Add(1)
+	s.mu.Lock()
+	delete(s.docs, path)
+	if ws != nil {
+		s.queueDocumentLocked(ws, path, nil, seq)
+	}
+	s.mu.Unlock()
 	cur.doc.Close()
 	return nil
 }

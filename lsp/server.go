@@ -82,6 +82,7 @@ type Server struct {
 	bg       conc.WaitGroup // every goroutine the session starts
 	kick     chan struct{}  // wakes the diagnostics publisher
 	progress atomic.Int32   // names progress tokens
+	changes  atomic.Uint64  // numbers document changes, in the order received
 
 	// editMu serialises changes of snapshots, so two writers never start
 	// from the same old snapshot and lose each other's change.
@@ -286,7 +287,8 @@ func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 // $/cancelRequest.
 func (s *Server) startCall(ctx context.Context, call *jsonrpc2.Call, reply jsonrpc2.Replier, fn func(context.Context, json.RawMessage) (any, error)) {
 	id := call.ID()
-	ctx, cancel := context.WithCancel(s.ctx)
+	// The request must see every change sent before it.
+	ctx, cancel := context.WithCancel(context.WithValue(s.ctx, changeSeqKey{}, s.changes.Load()))
 	s.mu.Lock()
 	s.inflight[id] = cancel
 	s.mu.Unlock()

@@ -94,5 +94,5 @@ func (s *Server) applyDiskChanges(ws *workspace, paths []string) {
 			}
 		}
 		return snap
-	}, nil)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -23,9 +24,30 @@ type workspace struct {
 	ready   chan struct{}
 	err     error // why the first index failed; set before ready closes
 
-	// snap is the current snapshot, guarded by Server.mu; nil until the
-	// first index is done.
+	// The rest is guarded by Server.mu.
+
+	// snap is the current snapshot; nil until the first index is done.
 	snap *analysis.Snapshot
+	// pending are the buffers changed since snap was made, by path; nil
+	// for a buffer closed (its file on disk takes over). The updater
+	// folds them into snap in the background, all at once, so a burst of
+	// edits that makes the model re-resolve does so once, not per
+	// keystroke, and the read loop never waits for it.
+	pending map[string]*document
+	// queued and applied number document changes (Server.changes): the
+	// last one queued for this workspace, and the last one snap holds.
+	queued, applied uint64
+	// settled is closed, and replaced, whenever snap changes.
+	settled chan struct{}
+	// inSnap are the buffers snap holds, for the versions diagnostics
+	// are published with.
+	inSnap map[string]*document
+	kick   chan struct{} // wakes the updater
+}
+
+func newWorkspace(root string, folders []string) *workspace {
+	return &workspace{root: root, folders: folders, ready: make(chan struct{}),
+		pending: map[string]*document{}, settled: make(chan struct{}), inSnap: map[string]*document{}, kick: make(chan struct{}, 1)}
 }
 
 // contains reports whether path is dir or below it.
@@ -49,10 +71,10 @@ func (s *Server) addFolder(dir string) {
 			return
 		}
 	}
-	ws := &workspace{root: root, folders: []string{dir}, ready: make(chan struct{})}
+	ws := newWorkspace(root, []string{dir})
 	s.workspaces = append(s.workspaces, ws)
 	s.mu.Unlock()
-	s.bg.Go(func() { s.firstLoad(ws) })
+	s.startWorkspace(ws)
 }
 
 // removeFolder forgets a workspace folder, and its repository when no
@@ -136,11 +158,18 @@ func (s *Server) workspaceForFile(path string) *workspace {
 			return ws
 		}
 	}
-	ws := &workspace{root: root, ready: make(chan struct{})}
+	ws := newWorkspace(root, nil)
 	s.workspaces = append(s.workspaces, ws)
 	s.mu.Unlock()
-	s.bg.Go(func() { s.firstLoad(ws) })
+	s.startWorkspace(ws)
 	return ws
+}
+
+// startWorkspace indexes a new workspace and keeps its snapshot up to
+// date with the buffers edited in it.
+func (s *Server) startWorkspace(ws *workspace) {
+	s.bg.Go(func() { s.firstLoad(ws) })
+	s.bg.Go(func() { s.applyLoop(ws) })
 }
 
 // firstLoad indexes a workspace for the first time.
@@ -166,6 +195,8 @@ func (s *Server) load(ws *workspace) error {
 
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
+	// The open buffers go on top, and every change queued so far is in
+	// them: what is queued after this point applies to the new snapshot.
 	s.mu.Lock()
 	var overlay []*document
 	for p, d := range s.docs {
@@ -173,15 +204,19 @@ func (s *Server) load(ws *workspace) error {
 			overlay = append(overlay, d)
 		}
 	}
+	ws.pending = map[string]*document{}
+	upto := ws.queued
 	s.mu.Unlock()
 	for _, d := range overlay {
 		snap = snap.WithTree(d.path, d.doc.Tree)
 	}
 	s.mu.Lock()
-	ws.snap = snap
+	ws.inSnap = map[string]*document{}
 	for _, d := range overlay {
+		ws.inSnap[d.path] = d
 		s.dirty[d.path] = true
 	}
+	s.swapLocked(ws, snap, upto)
 	s.mu.Unlock()
 	s.kickDiagnostics()
 
@@ -193,49 +228,136 @@ func (s *Server) load(ws *workspace) error {
 	return nil
 }
 
-// update replaces ws's snapshot with change(current) and lets apply (if
-// any) change the document store in the same step, so the publisher never
-// sees a snapshot with the wrong buffer versions. Without a snapshot yet
-// (still indexing) only apply runs; the index picks the buffers up.
-func (s *Server) update(ws *workspace, changed []string, change func(*analysis.Snapshot) *analysis.Snapshot, apply func()) {
+// update replaces ws's snapshot with change(current), for changes that do
+// not come from buffers (files changed on disk). Without a snapshot yet
+// (still indexing) there is nothing to do: the index reads the disk.
+func (s *Server) update(ws *workspace, changed []string, change func(*analysis.Snapshot) *analysis.Snapshot) {
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
-	var snap *analysis.Snapshot
-	if ws != nil {
-		s.mu.Lock()
-		snap = ws.snap
-		s.mu.Unlock()
-	}
-	if snap != nil {
-		snap = change(snap)
-	}
 	s.mu.Lock()
-	if snap != nil {
-		ws.snap = snap
+	snap, applied := ws.snap, ws.applied
+	s.mu.Unlock()
+	if snap == nil {
+		return
 	}
-	if apply != nil {
-		apply()
-	}
+	snap = change(snap)
+	s.mu.Lock()
 	for _, p := range changed {
 		s.dirty[p] = true
 	}
+	s.swapLocked(ws, snap, applied)
 	s.mu.Unlock()
 	s.kickDiagnostics()
 }
 
-// snapshot waits until ws is indexed and returns its current snapshot.
+// swapLocked makes snap, which holds every buffer change up to applied,
+// ws's snapshot, and wakes the requests waiting for it. s.mu is held.
+func (s *Server) swapLocked(ws *workspace, snap *analysis.Snapshot, applied uint64) {
+	ws.snap = snap
+	ws.applied = max(ws.applied, applied)
+	close(ws.settled)
+	ws.settled = make(chan struct{})
+}
+
+// applyLoop folds the buffers changed in ws into its snapshot, as often as
+// it can keep up: changes that arrive while it works are applied together
+// next time.
+func (s *Server) applyLoop(ws *workspace) {
+	select {
+	case <-ws.ready:
+	case <-s.ctx.Done():
+		return
+	}
+	parser := syntax.NewParser() // for buffers closed without saving
+	defer parser.Close()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-ws.kick:
+		}
+		s.applyPending(ws, parser)
+	}
+}
+
+func (s *Server) applyPending(ws *workspace, parser *syntax.Parser) {
+	s.editMu.Lock()
+	defer s.editMu.Unlock()
+	s.mu.Lock()
+	pending, upto, snap := ws.pending, ws.queued, ws.snap
+	ws.pending = map[string]*document{}
+	s.mu.Unlock()
+	if snap == nil || len(pending) == 0 {
+		return
+	}
+	paths := make([]string, 0, len(pending))
+	for p := range pending {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if d := pending[p]; d != nil {
+			snap = snap.WithTree(p, d.doc.Tree)
+		} else {
+			snap = snap.WithDiskFile(s.ctx, parser, p)
+		}
+	}
+	s.mu.Lock()
+	for _, p := range paths {
+		if d := pending[p]; d != nil {
+			ws.inSnap[p] = d
+		} else {
+			delete(ws.inSnap, p)
+		}
+		s.dirty[p] = true
+	}
+	s.swapLocked(ws, snap, upto)
+	s.mu.Unlock()
+	s.kickDiagnostics()
+}
+
+// queueDocument records a buffer change (d nil: the buffer closed) for
+// ws's updater. It runs in the read loop and never waits for the model.
+// s.mu is held.
+func (s *Server) queueDocumentLocked(ws *workspace, path string, d *document, seq uint64) {
+	ws.pending[path] = d
+	ws.queued = seq
+	select {
+	case ws.kick <- struct{}{}:
+	default:
+	}
+}
+
+// changeSeqKey is the context key of the number of the last document
+// change a request saw arrive before it.
+type changeSeqKey struct{}
+
+// snapshot waits until ws is indexed and holds every buffer change sent
+// before the request of ctx, and returns it.
 func (s *Server) snapshot(ctx context.Context, ws *workspace) (*analysis.Snapshot, error) {
 	select {
 	case <-ws.ready:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ws.snap == nil {
-		return nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the workspace %s could not be indexed: %v", ws.root, ws.err)
+	seen, _ := ctx.Value(changeSeqKey{}).(uint64)
+	for {
+		s.mu.Lock()
+		snap, settled := ws.snap, ws.settled
+		done := ws.applied >= min(seen, ws.queued)
+		s.mu.Unlock()
+		if snap == nil {
+			return nil, jsonrpc2.Errorf(jsonrpc2.InternalError, "the workspace %s could not be indexed: %v", ws.root, ws.err)
+		}
+		if done {
+			return snap, nil
+		}
+		select {
+		case <-settled:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	return ws.snap, nil
 }
 
 // fileView is one file of a snapshot, what a request at a position of it
