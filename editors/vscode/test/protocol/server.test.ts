@@ -28,6 +28,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import { EnvironmentChangedParams, EnvironmentResult, environmentChangedNotification, environmentRequest, serverCommands } from '../../src/protocol';
 import { RunningServer, fixtureCopy, have, isolatedEnv, serverBinary, startServer } from '../support/server';
+import { waitFor as wait } from '../support/wait';
 
 let root: string;
 let server: RunningServer;
@@ -49,18 +50,8 @@ function position(rel: string, needle: string, offset = 0): { line: number; char
   return { line, character: lines[line].indexOf(needle) + offset };
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; server stderr:\n${server?.stderr() ?? ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  return wait(what, probe, timeoutMs, () => `server stderr:\n${server?.stderr() ?? ''}`);
 }
 
 function targetOf(result: Location | Location[] | LocationLink[] | null): { uri: string; line: number } {

@@ -11,7 +11,8 @@ import { activateWith, commandIds } from '../../src/main';
 import { serverCommands } from '../../src/protocol';
 import { terminalProfileId } from '../../src/terminals';
 import { taskType } from '../../src/tasks';
-import { FakeClients, fakeClients } from '../support/fakeClient';
+import { ProcessClients, fakeClients } from '../support/processClient';
+import { waitFor as wait } from '../support/wait';
 import { copyTree, repoRoot } from '../support/paths';
 import { EnvironmentVariableCollection, Task, Uri, mock, workspace } from '../vscodeMock/vscode';
 
@@ -28,7 +29,7 @@ beforeEach(() => {
   context = { subscriptions: [], environmentVariableCollection: new EnvironmentVariableCollection() };
 });
 
-let clients: FakeClients;
+let clients: ProcessClients;
 
 afterEach(async () => {
   context.subscriptions.forEach((d) => d.dispose());
@@ -37,14 +38,8 @@ afterEach(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (status bar: ${mock.statusBar().text})`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
+function waitFor(what: string, condition: () => boolean, timeoutMs = 5000): Promise<true> {
+  return wait(what, () => condition() || undefined, timeoutMs, () => `status bar: ${mock.statusBar().text}`);
 }
 
 function statusIs(text: string): () => boolean {

@@ -1,5 +1,6 @@
-// A ServerClient for unit tests: the fake server in a child process, spoken
-// to over vscode-jsonrpc the way vscode-languageclient does, minus `vscode`.
+// A ServerClient for tests: a server in a child process (the fake one, or
+// the real `monoflake serve`), spoken to over vscode-jsonrpc the way
+// vscode-languageclient does, minus `vscode`.
 
 import { ChildProcess, spawn } from 'node:child_process';
 import { MessageConnection, StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
@@ -7,13 +8,13 @@ import type { ClientFactory, ServerClient } from '../../src/main';
 import type { InitializationOptions } from '../../src/protocol';
 import { fakeServerPath } from './paths';
 
-export interface FakeClients {
+export interface ProcessClients {
   factory: ClientFactory;
   /** Every client created, in order; restarts create new ones. */
-  created: FakeClient[];
+  created: ProcessClient[];
 }
 
-export class FakeClient implements ServerClient {
+export class ProcessClient implements ServerClient {
   private child: ChildProcess | undefined;
   private connection: MessageConnection | undefined;
   private readonly handlers: [string, (params: unknown) => void][] = [];
@@ -21,13 +22,15 @@ export class FakeClient implements ServerClient {
   stopped = false;
 
   constructor(
+    private readonly command: string[],
     private readonly rootUri: string,
     private readonly options: () => InitializationOptions,
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
   async start(): Promise<void> {
-    this.child = spawn(process.execPath, [fakeServerPath()], { env: this.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const [program, ...args] = this.command;
+    this.child = spawn(program, args, { env: this.env, stdio: ['pipe', 'pipe', 'inherit'] });
     this.connection = createMessageConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
     for (const [method, handler] of this.handlers) {
       this.connection.onNotification(method, handler);
@@ -58,7 +61,7 @@ export class FakeClient implements ServerClient {
 
   sendRequest<R>(method: string, params: unknown): Promise<R> {
     if (this.connection === undefined) {
-      return Promise.reject(new Error('fake client is not running'));
+      return Promise.reject(new Error('the server process is not running'));
     }
     return this.connection.sendRequest<R>(method, params);
   }
@@ -69,18 +72,24 @@ export class FakeClient implements ServerClient {
     return { dispose: () => registration?.dispose() };
   }
 
-  /** The methods the fake server received, in order. */
+  /** The methods the fake server received, in order (the fake server only). */
   log(): Promise<string[]> {
     return this.sendRequest<string[]>('fake/log', null);
   }
 }
 
-export function fakeClients(rootUri: string, env: NodeJS.ProcessEnv = process.env): FakeClients {
-  const created: FakeClient[] = [];
+/** Clients of the contract-only fake server. */
+export function fakeClients(rootUri: string, env: NodeJS.ProcessEnv = process.env): ProcessClients {
+  return processClients([process.execPath, fakeServerPath()], rootUri, env);
+}
+
+/** Clients of any server command, such as [bin/monoflake, 'serve']. */
+export function processClients(command: string[], rootUri: string, env: NodeJS.ProcessEnv): ProcessClients {
+  const created: ProcessClient[] = [];
   return {
     created,
     factory: (_settings, options) => {
-      const client = new FakeClient(rootUri, options, env);
+      const client = new ProcessClient(command, rootUri, options, env);
       created.push(client);
       return client;
     },
