@@ -53,6 +53,7 @@ suite() {
   echo
 }
 
+suite compat
 suite static
 
 server=${MONOFLAKE_NVIM_ENV_SERVER:-real}
