@@ -38,7 +38,7 @@ const runtimeModule = "github.com/tree-sitter/go-tree-sitter"
 func main() {
 	dest := flag.String("dest", "analysis/syntax/nixgrammar/src", "folder to copy the grammar's C sources into")
 	flag.Parse()
-	if err := fetch(*dest); err != nil {
+	if err := fetch(*dest, grammarSum); err != nil {
 		fmt.Fprintf(os.Stderr, "fetchgrammar: %v\n", err)
 		os.Exit(1)
 	}
@@ -50,7 +50,9 @@ type download struct {
 	Error string
 }
 
-func fetch(dest string) error {
+// fetch downloads the grammar module, refuses it unless its hash is
+// wantSum, and copies its sources into dest.
+func fetch(dest, wantSum string) error {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command("go", "mod", "download", "-json", grammarModule+"@"+grammarVersion)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -62,8 +64,8 @@ func fetch(dest string) error {
 	if d.Error != "" {
 		return fmt.Errorf("cannot download %s@%s: %s", grammarModule, grammarVersion, d.Error)
 	}
-	if d.Sum != grammarSum {
-		return fmt.Errorf("%s@%s has module hash %s, want %s; refusing to use it", grammarModule, grammarVersion, d.Sum, grammarSum)
+	if d.Sum != wantSum {
+		return fmt.Errorf("%s@%s has module hash %s, want %s; refusing to use it", grammarModule, grammarVersion, d.Sum, wantSum)
 	}
 	for _, name := range grammarFiles {
 		if err := copyFile(filepath.Join(d.Dir, "src", name), filepath.Join(dest, name)); err != nil {
