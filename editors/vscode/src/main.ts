@@ -139,7 +139,7 @@ class Extension implements vscode.Disposable {
   async restart(): Promise<void> {
     const previous = this.ready;
     this.ready = (async () => {
-      await previous;
+      await previous.catch(() => undefined); // a failed restart must not block the next one
       await this.stopClient();
       await this.start();
     })();
@@ -153,7 +153,8 @@ class Extension implements vscode.Disposable {
     this.client = undefined;
     this.disposeClientSubscriptions();
     if (client !== undefined) {
-      await client.stop();
+      // A server that already exited cannot be stopped; there is nothing left to do then.
+      await client.stop().catch(() => undefined);
     }
   }
 
