@@ -194,6 +194,33 @@ func BenchmarkDidChangeDiagnostics(b *testing.B) {
 			l.report(b, "didChange to publishDiagnostics, "+e.name)
 		})
 	}
+	// Typing a reference's name: ten edits that each change what the file
+	// references, sent as fast as a client sends keystrokes, then the
+	// diagnostics of the last one.
+	b.Run("burst", func(b *testing.B) {
+		at := lspPosition(text, strings.Index(text, "self'.packages.c")+len("self'.packages.c"))
+		var l latencies
+		for n := 0; n < b.N; n++ {
+			start := time.Now()
+			for k := 0; k < 10; k++ {
+				version++
+				rng := protocol.Range{Start: at, End: at}
+				newText := "x"
+				if k%2 == 1 {
+					rng.End.Character++
+					newText = ""
+				}
+				c.notify("textDocument/didChange", map[string]any{
+					"textDocument":   map[string]any{"uri": pathToURI(path), "version": version},
+					"contentChanges": []any{map[string]any{"range": rng, "text": newText}},
+				})
+			}
+			v := version
+			c.waitDiagnostics(path, func(p protocol.PublishDiagnosticsParams) bool { return int32(p.Version) == v })
+			l = append(l, time.Since(start))
+		}
+		l.report(b, "ten reference edits to publishDiagnostics of the last")
+	})
 }
 
 // BenchmarkFirstDiagnostics compares a cold index (analysis.Load) with the
