@@ -265,3 +265,27 @@ test('a server that cannot start is reported with the setting to fix', async () 
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(mock.statusBar().visible, false, 'no status without a server');
 });
+
+test('a server that cannot be stopped does not block restarts', async () => {
+  clients = fakeClients(Uri.file(root).toString());
+  const factory = clients.factory;
+  let first = true;
+  const wrapped: typeof factory = (settings, options) => {
+    const client = factory(settings, options);
+    if (first) {
+      first = false;
+      const stop = client.stop.bind(client);
+      client.stop = async () => {
+        await stop();
+        throw new Error('connection got disposed');
+      };
+    }
+    return client;
+  };
+  await activateWith(context as unknown as vscode.ExtensionContext, wrapped);
+  await vscode.commands.executeCommand(commandIds.restart);
+  await vscode.commands.executeCommand(commandIds.restart);
+  assert.equal(clients.created.length, 3);
+  mock.openEditor(file('backend/src/main.rs'));
+  await waitFor('the third server to answer', statusIs('backend: fresh'));
+});
