@@ -34,7 +34,7 @@ let clients: ProcessClients;
 afterEach(async () => {
   context.subscriptions.forEach((d) => d.dispose());
   // Each fake server is a child process: the test process exits only once all are gone.
-  await Promise.all(clients.created.map((c) => c.stop()));
+  await Promise.all(clients.created.map((c) => c.stop().catch(() => undefined)));
   fs.rmSync(root, { recursive: true, force: true });
 });
 
