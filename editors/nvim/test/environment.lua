@@ -133,6 +133,11 @@ end)
 
 H.test(':checkhealth reports a trusted repository with a fresh environment', function()
   vim.cmd('buffer ' .. backend)
+  -- The reload above may still be evaluating: the server starts it after answering.
+  H.wait('backend to be fresh', timeout, function()
+    local _, result = monoflake.env(backend, 5000)
+    return result and result.state == 'fresh'
+  end)
   vim.cmd('checkhealth monoflake')
   local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
   H.truthy(text:find('the repository is trusted', 1, true), 'not trusted in:\n' .. text)
