@@ -155,3 +155,9 @@ func (s *Snapshot) ShellFor(c *Component) (string, bool) {
 	}
 	return "", false
 }
+
+// FlakeDefines reports whether the root flake (not a sub-flake) has the
+// output category.name, whichever component defines it.
+func (s *Snapshot) FlakeDefines(category, name string) bool {
+	return len(s.model.defs[outputKey{"", category, name}]) > 0
+}

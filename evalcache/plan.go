@@ -1,12 +1,18 @@
 package evalcache
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/monoflake/monoflake/analysis"
 )
+
+// ErrNoDevShell is wrapped by Plan's error when there is no devShell to
+// evaluate for a path: a component that defines none, or a path outside
+// every component in a flake without devShells.default.
+var ErrNoDevShell = errors.New("no devShell")
 
 // Plan maps a path (and optionally a component named by the user) to the
 // evaluation request for its devShell, using the model: which component
@@ -30,13 +36,16 @@ func Plan(s *analysis.Snapshot, path, component string, mode Mode) (Request, err
 		c = s.ComponentOf(abs)
 	}
 	if c == nil {
-		// Outside every component: the flake's own default shell.
+		// Outside every component: the flake's own default shell, if any.
+		if !s.FlakeDefines(analysis.DevShells, "default") {
+			return Request{}, fmt.Errorf("%w: %s is outside every component and the flake defines no devShells.default", ErrNoDevShell, path)
+		}
 		return Request{Root: s.Root, Component: filepath.Base(s.Root), ComponentDir: s.Root, Shell: "default",
 			System: s.Config.System, Mode: mode, Files: []string{filepath.Join(s.Root, "flake.nix")}}, nil
 	}
 	shell, ok := s.ShellFor(c)
 	if !ok {
-		return Request{}, fmt.Errorf("component %s defines no devShell; name one in %s (\"shells\": {%q: \"NAME\"})", c.Name, analysis.ConfigFile, c.Name)
+		return Request{}, fmt.Errorf("%w: component %s defines none; name one in %s (\"shells\": {%q: \"NAME\"})", ErrNoDevShell, c.Name, analysis.ConfigFile, c.Name)
 	}
 	req := Request{Root: s.Root, Component: c.Name, ComponentDir: c.Dir, Shell: shell, System: s.Config.System, Mode: mode, Files: s.Closure(c)}
 	if c.SubFlake {

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/monoflake/monoflake/evalcache/evaltest"
 	"github.com/stretchr/testify/require"
+
+	"github.com/monoflake/monoflake/evalcache"
+	"github.com/monoflake/monoflake/evalcache/evaltest"
 )
 
 // envCLI is a cli whose cache and data folders live in the test's temporary
@@ -115,7 +117,6 @@ func TestPlanFor(t *testing.T) {
 	}{
 		{filepath.Join(mono, "backend/src/main.rs"), "", mono, filepath.Join(mono, "backend"), "backend"},
 		{mono, "infra", mono, filepath.Join(mono, "infra"), "infra"},
-		{mono, "", mono, mono, "default"},
 		{filepath.Join(sub, "frontend/src"), "", filepath.Join(sub, "frontend"), filepath.Join(sub, "frontend"), "default"},
 	}
 	for _, tt := range tests {
@@ -127,4 +128,6 @@ func TestPlanFor(t *testing.T) {
 	}
 	_, err := planFor(context.Background(), mono, "nosuch", "")
 	require.ErrorContains(t, err, "there is no component nosuch")
+	_, err = planFor(context.Background(), mono, "", "")
+	require.ErrorIs(t, err, evalcache.ErrNoDevShell, "the fixture's flake has no devShells.default")
 }
