@@ -27,6 +27,8 @@ const workspaceDiagnosticsDelay = 50 * time.Millisecond
 
 // publishLoop publishes diagnostics whenever a snapshot changes. It owns
 // what was last published, so it alone decides what to resend or clear.
+// The workspace-wide pass is computed in a goroutine of its own, so an
+// edit that arrives meanwhile still gets its diagnostics at once.
 func (s *Server) publishLoop(ctx context.Context) {
 	delay := s.opt.DiagnosticsDelay
 	if delay == 0 {
@@ -34,6 +36,11 @@ func (s *Server) publishLoop(ctx context.Context) {
 	}
 	published := map[string][]protocol.Diagnostic{}
 	var wide <-chan time.Time // fires when the workspace-wide pass is due
+	wideDone := make(chan workspaceDiagnostics, 1)
+	running, again := false, false
+	// edited are the files published by publishEdited while a wide pass
+	// was computed: its older view of them must not overwrite theirs.
+	edited := map[string]bool{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -46,11 +53,26 @@ func (s *Server) publishLoop(ctx context.Context) {
 				case <-time.After(delay):
 				}
 			}
-			s.publishEdited(published, s.publishState())
+			for p := range s.publishEdited(published, s.publishState(true)) {
+				edited[p] = true
+			}
 			wide = time.After(workspaceDiagnosticsDelay)
 		case <-wide:
 			wide = nil
-			s.publishAll(published)
+			if running {
+				again = true
+				continue
+			}
+			running, edited = true, map[string]bool{}
+			st := s.publishState(false)
+			s.bg.Go(func() { wideDone <- s.workspaceDiagnostics(st) })
+		case wd := <-wideDone:
+			running = false
+			s.publishChanged(published, wd, edited)
+			if again || len(edited) > 0 {
+				// Edits during the pass may have changed other files.
+				again, wide = false, time.After(workspaceDiagnosticsDelay)
+			}
 		}
 	}
 }
@@ -65,7 +87,9 @@ type publishState struct {
 	evaluation map[string][]protocol.Diagnostic
 }
 
-func (s *Server) publishState() publishState {
+// takeDirty moves the edited files of indexed workspaces into the state;
+// the workspace-wide pass leaves them to publishEdited.
+func (s *Server) publishState(takeDirty bool) publishState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := publishState{snapOf: map[string]*analysis.Snapshot{}, snaps: map[*workspace]*analysis.Snapshot{}, open: make(map[string]*document, len(s.docs))}
@@ -84,6 +108,9 @@ func (s *Server) publishState() publishState {
 		}
 	}
 	for p := range s.dirty {
+		if !takeDirty {
+			break
+		}
 		// A file whose workspace is still indexing has no diagnostics
 		// yet, which is not the same as having none: it stays dirty.
 		if ws := s.workspaceForLocked(p); ws != nil && ws.snap != nil {
@@ -113,12 +140,14 @@ func (s *Server) publishEdited(published map[string][]protocol.Diagnostic, st pu
 	return done
 }
 
-// publishAll sends, after the edited files, every other file whose
-// diagnostics changed, such as the frontend file whose reference an edit
-// in backend broke or fixed, and empty lists for files that have none left.
-func (s *Server) publishAll(published map[string][]protocol.Diagnostic) {
-	st := s.publishState()
-	done := s.publishEdited(published, st)
+// workspaceDiagnostics is every file's diagnostics in one publishState.
+type workspaceDiagnostics struct {
+	st      publishState
+	current map[string][]protocol.Diagnostic
+}
+
+// workspaceDiagnostics walks every file of every indexed workspace.
+func (s *Server) workspaceDiagnostics(st publishState) workspaceDiagnostics {
 	current := map[string][]protocol.Diagnostic{}
 	for ws, snap := range st.snaps {
 		byFile := map[string][]analysis.Diagnostic{}
@@ -134,19 +163,27 @@ func (s *Server) publishAll(published map[string][]protocol.Diagnostic) {
 	for p, diags := range st.evaluation {
 		current[p] = append(current[p], diags...)
 	}
-	var rest []string
-	for p := range current {
-		rest = append(rest, p)
+	return workspaceDiagnostics{st: st, current: current}
+}
+
+// publishChanged sends every file whose diagnostics changed, such as the
+// frontend file whose reference an edit in backend broke or fixed, and
+// empty lists for files that have none left; files in skip were published
+// from a newer snapshot since.
+func (s *Server) publishChanged(published map[string][]protocol.Diagnostic, wd workspaceDiagnostics, skip map[string]bool) {
+	var paths []string
+	for p := range wd.current {
+		paths = append(paths, p)
 	}
 	for p := range published {
-		if _, ok := current[p]; !ok {
-			rest = append(rest, p)
+		if _, ok := wd.current[p]; !ok {
+			paths = append(paths, p)
 		}
 	}
-	sort.Strings(rest)
-	for _, p := range rest {
-		if !done[p] && !reflect.DeepEqual(published[p], current[p]) {
-			s.publish(published, st, p, current[p])
+	sort.Strings(paths)
+	for _, p := range paths {
+		if !skip[p] && !reflect.DeepEqual(published[p], wd.current[p]) {
+			s.publish(published, wd.st, p, wd.current[p])
 		}
 	}
 }
