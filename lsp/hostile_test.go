@@ -180,6 +180,17 @@ func TestHostileClients(t *testing.T) {
 			require.Equal(t, -32700, errorCode(c.response(nil)))
 			alive(c, 9)
 		}},
+		{"Content-Length too long", Options{}, func(t *testing.T, c *rawClient) {
+			// The first body swallows the start of the next message: the
+			// first is still answered (what follows a JSON value is
+			// ignored), the second is lost, and the server finds the
+			// header of the third.
+			body := `{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{}}`
+			c.sendRaw(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body)+20, body))
+			c.request(8, "textDocument/hover", at(frontend, 0, 0))
+			require.Equal(t, -32602, errorCode(c.response(7)))
+			alive(c, 9)
+		}},
 		{"Content-Length not a number", Options{}, func(t *testing.T, c *rawClient) {
 			c.sendRaw("Content-Length: lots\r\n\r\n")
 			alive(c, 9)
