@@ -232,6 +232,15 @@ func TestHostileClients(t *testing.T) {
 			c.send(`{"jsonrpc":"2.0","method":"textDocument/didClose","params":{"textDocument":{"uri":"file:///nowhere/x.nix"}}}`)
 			alive(c, 9)
 		}},
+		{"a deeply nested document", Options{}, func(t *testing.T, c *rawClient) {
+			deep := strings.Repeat("[ ", 20000) + strings.Repeat("] ", 20000)
+			c.send(mustJSON(map[string]any{"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": map[string]any{
+				"textDocument": map[string]any{"uri": pathToURI(filepath.Join(root, "deep.nix")), "languageId": "nix", "version": 1, "text": deep},
+			}}))
+			c.request(8, "textDocument/documentSymbol", map[string]any{"textDocument": map[string]any{"uri": pathToURI(filepath.Join(root, "deep.nix"))}})
+			require.Equal(t, 0, errorCode(c.response(8)))
+			alive(c, 9)
+		}},
 		{"edits with ranges past the end or reversed", Options{}, func(t *testing.T, c *rawClient) {
 			uri := pathToURI(filepath.Join(root, "scratch.nix"))
 			c.send(mustJSON(map[string]any{"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": map[string]any{

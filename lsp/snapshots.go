@@ -2,9 +2,11 @@ package lsp
 
 import (
 	"context"
+	"runtime/debug"
 	"sort"
 
 	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
 
 	"github.com/monoflake/monoflake/analysis"
 	"github.com/monoflake/monoflake/analysis/syntax"
@@ -70,6 +72,13 @@ func (s *Server) applyLoop(ws *workspace) {
 func (s *Server) applyPending(ws *workspace, parser *syntax.Parser) {
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
+	defer func() {
+		// A model bug must cost these edits, not every later one.
+		if r := recover(); r != nil {
+			s.logf("panic applying edits in %s: %v\n%s", ws.root, r, debug.Stack())
+			s.message(protocol.MessageTypeError, "monoflake failed to update its model of %s after an edit; see its log", ws.root)
+		}
+	}()
 	s.mu.Lock()
 	pending, upto, snap := ws.pending, ws.queued, ws.snap
 	ws.pending = map[string]*document{}
