@@ -23,6 +23,11 @@ import (
 func (s *Server) update(ws *workspace, changed []string, change func(*analysis.Snapshot) *analysis.Snapshot) {
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			s.logf("panic applying disk changes in %s: %v\n%s", ws.root, r, debug.Stack())
+		}
+	}()
 	s.mu.Lock()
 	snap, applied := ws.snap, ws.applied
 	s.mu.Unlock()
@@ -72,17 +77,21 @@ func (s *Server) applyLoop(ws *workspace) {
 func (s *Server) applyPending(ws *workspace, parser *syntax.Parser) {
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
-	defer func() {
-		// A model bug must cost these edits, not every later one.
-		if r := recover(); r != nil {
-			s.logf("panic applying edits in %s: %v\n%s", ws.root, r, debug.Stack())
-			s.message(protocol.MessageTypeError, "monoflake failed to update its model of %s after an edit; see its log", ws.root)
-		}
-	}()
 	s.mu.Lock()
 	pending, upto, snap := ws.pending, ws.queued, ws.snap
 	ws.pending = map[string]*document{}
 	s.mu.Unlock()
+	defer func() {
+		// A model bug must cost these edits, not every later one, and
+		// must not leave requests waiting for them.
+		if r := recover(); r != nil {
+			s.logf("panic applying edits in %s: %v\n%s", ws.root, r, debug.Stack())
+			s.message(protocol.MessageTypeError, "monoflake failed to update its model of %s after an edit; see its log", ws.root)
+			s.mu.Lock()
+			s.swapLocked(ws, ws.snap, upto)
+			s.mu.Unlock()
+		}
+	}()
 	if snap == nil || len(pending) == 0 {
 		return
 	}
