@@ -9,7 +9,7 @@ import (
 	"github.com/monoflake/monoflake/analysis"
 )
 
-func (s *Server) completion(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) completion(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p protocol.CompletionParams
 	list := &protocol.CompletionList{Items: []protocol.CompletionItem{}}
 	v, offset, ok, err := s.decodeAt(ctx, raw, &p, &p.TextDocumentPositionParams)

@@ -12,7 +12,7 @@ import (
 )
 
 // kickDiagnostics wakes the publisher; wakes while it is busy coalesce.
-func (s *Server) kickDiagnostics() {
+func (s *server) kickDiagnostics() {
 	select {
 	case s.kick <- struct{}{}:
 	default:
@@ -29,7 +29,7 @@ const workspaceDiagnosticsDelay = 50 * time.Millisecond
 // what was last published, so it alone decides what to resend or clear.
 // The workspace-wide pass is computed in a goroutine of its own, so an
 // edit that arrives meanwhile still gets its diagnostics at once.
-func (s *Server) publishLoop(ctx context.Context) {
+func (s *server) publishLoop(ctx context.Context) {
 	delay := s.opt.DiagnosticsDelay
 	if delay == 0 {
 		delay = DefaultDiagnosticsDelay
@@ -89,7 +89,7 @@ type publishState struct {
 
 // takeDirty moves the edited files of indexed workspaces into the state;
 // the workspace-wide pass leaves them to publishEdited.
-func (s *Server) publishState(takeDirty bool) publishState {
+func (s *server) publishState(takeDirty bool) publishState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := publishState{snapOf: map[string]*analysis.Snapshot{}, snaps: map[*workspace]*analysis.Snapshot{}, open: make(map[string]*document, len(s.docs))}
@@ -127,7 +127,7 @@ func (s *Server) publishState(takeDirty bool) publishState {
 // publishEdited sends the diagnostics of the files just edited, always
 // (so the editor knows they match the new version), straight from the
 // snapshot's per-file index.
-func (s *Server) publishEdited(published map[string][]protocol.Diagnostic, st publishState) map[string]bool {
+func (s *server) publishEdited(published map[string][]protocol.Diagnostic, st publishState) map[string]bool {
 	done := map[string]bool{}
 	for _, p := range st.dirty {
 		snap := st.snapOf[p]
@@ -147,7 +147,7 @@ type workspaceDiagnostics struct {
 }
 
 // workspaceDiagnostics walks every file of every indexed workspace.
-func (s *Server) workspaceDiagnostics(st publishState) workspaceDiagnostics {
+func (s *server) workspaceDiagnostics(st publishState) workspaceDiagnostics {
 	current := map[string][]protocol.Diagnostic{}
 	for ws, snap := range st.snaps {
 		byFile := map[string][]analysis.Diagnostic{}
@@ -170,7 +170,7 @@ func (s *Server) workspaceDiagnostics(st publishState) workspaceDiagnostics {
 // frontend file whose reference an edit in backend broke or fixed, and
 // empty lists for files that have none left; files in skip were published
 // from a newer snapshot since.
-func (s *Server) publishChanged(published map[string][]protocol.Diagnostic, wd workspaceDiagnostics, skip map[string]bool) {
+func (s *server) publishChanged(published map[string][]protocol.Diagnostic, wd workspaceDiagnostics, skip map[string]bool) {
 	var paths []string
 	for p := range wd.current {
 		paths = append(paths, p)
@@ -189,7 +189,7 @@ func (s *Server) publishChanged(published map[string][]protocol.Diagnostic, wd w
 }
 
 // publish sends one file's diagnostics and remembers them.
-func (s *Server) publish(published map[string][]protocol.Diagnostic, st publishState, path string, diags []protocol.Diagnostic) {
+func (s *server) publish(published map[string][]protocol.Diagnostic, st publishState, path string, diags []protocol.Diagnostic) {
 	params := &protocol.PublishDiagnosticsParams{URI: pathToURI(path), Diagnostics: diags}
 	if params.Diagnostics == nil {
 		params.Diagnostics = []protocol.Diagnostic{}

@@ -29,7 +29,7 @@ type document struct {
 // opened in the same editor are none of its business.
 func isNixFile(path string) bool { return strings.HasSuffix(path, ".nix") }
 
-func (s *Server) didOpen(ctx context.Context, raw json.RawMessage) error {
+func (s *server) didOpen(ctx context.Context, raw json.RawMessage) error {
 	if len(raw) > maxDocument+64<<10 {
 		// Not worth decoding: the text alone is too large (escaping only
 		// makes JSON longer than its text by a bounded amount for Nix).
@@ -57,7 +57,7 @@ func (s *Server) didOpen(ctx context.Context, raw json.RawMessage) error {
 
 // setDocument makes d the buffer of its path and queues it for the
 // snapshot of its workspace ws (if any); it frees the buffer it replaces.
-func (s *Server) setDocument(ws *workspace, d *document) {
+func (s *server) setDocument(ws *workspace, d *document) {
 	seq := s.changes.Add(1)
 	s.mu.Lock()
 	old := s.docs[d.path]
@@ -87,7 +87,7 @@ type didChangeParams struct {
 	ContentChanges []contentChange                          `json:"contentChanges"`
 }
 
-func (s *Server) didChange(ctx context.Context, raw json.RawMessage) error {
+func (s *server) didChange(ctx context.Context, raw json.RawMessage) error {
 	var p didChangeParams
 	path, cur, err := s.decodeDocument(raw, &p, &p.TextDocument.TextDocumentIdentifier)
 	if err != nil {
@@ -109,7 +109,7 @@ func (s *Server) didChange(ctx context.Context, raw json.RawMessage) error {
 
 // edit applies LSP content changes, each against the text the previous one
 // produced, and reparses once, incrementally.
-func (s *Server) edit(doc *syntax.Document, changes []contentChange) (*syntax.Document, error) {
+func (s *server) edit(doc *syntax.Document, changes []contentChange) (*syntax.Document, error) {
 	src := doc.Tree.Src
 	var edits []syntax.Change
 	for _, c := range changes {
@@ -140,7 +140,7 @@ func (s *Server) edit(doc *syntax.Document, changes []contentChange) (*syntax.Do
 	return s.parser.Edit(doc, edits...)
 }
 
-func (s *Server) didClose(ctx context.Context, raw json.RawMessage) error {
+func (s *server) didClose(ctx context.Context, raw json.RawMessage) error {
 	var p protocol.DidCloseTextDocumentParams
 	path, cur, err := s.decodeDocument(raw, &p, &p.TextDocument)
 	if err != nil || cur == nil {
@@ -163,7 +163,7 @@ func (s *Server) didClose(ctx context.Context, raw json.RawMessage) error {
 // decodeDocument decodes the params of a notification about a document
 // into params (whose document identifier is id) and returns its path and
 // open buffer, nil when it is not open.
-func (s *Server) decodeDocument(raw json.RawMessage, params any, id *protocol.TextDocumentIdentifier) (string, *document, error) {
+func (s *server) decodeDocument(raw json.RawMessage, params any, id *protocol.TextDocumentIdentifier) (string, *document, error) {
 	if err := decodeParams(raw, params); err != nil {
 		return "", nil, err
 	}
@@ -177,7 +177,7 @@ func (s *Server) decodeDocument(raw json.RawMessage, params any, id *protocol.Te
 }
 
 // closeDocuments frees every buffer at the end of the session.
-func (s *Server) closeDocuments() {
+func (s *server) closeDocuments() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for p, d := range s.docs {

@@ -36,7 +36,7 @@ type environment struct {
 }
 
 // evaluationEnabled reports whether the session evaluates at all.
-func (s *Server) evaluationEnabled() bool {
+func (s *server) evaluationEnabled() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	enabled := s.client.init.Evaluation.Enabled
@@ -44,7 +44,7 @@ func (s *Server) evaluationEnabled() bool {
 }
 
 // trusted reports whether the session may evaluate root.
-func (s *Server) trusted(root string) bool {
+func (s *server) trusted(root string) bool {
 	s.mu.Lock()
 	byEditor := s.client.init.Trusted
 	s.mu.Unlock()
@@ -53,7 +53,7 @@ func (s *Server) trusted(root string) bool {
 
 // plan maps a file to its component's devShell, the same way the command
 // line and direnv do.
-func (s *Server) plan(snap *analysis.Snapshot, path string) (evalcache.Request, error) {
+func (s *server) plan(snap *analysis.Snapshot, path string) (evalcache.Request, error) {
 	req, err := evalcache.Plan(snap, path, "", evalcache.Scoped)
 	if err != nil {
 		return req, err
@@ -69,7 +69,7 @@ func (s *Server) plan(snap *analysis.Snapshot, path string) (evalcache.Request, 
 
 // ensureEnvironment starts evaluating the component of an opened file
 // when the session may; it runs in the background.
-func (s *Server) ensureEnvironment(ws *workspace, path string) {
+func (s *server) ensureEnvironment(ws *workspace, path string) {
 	if ws == nil || !s.evaluationEnabled() {
 		return
 	}
@@ -94,7 +94,7 @@ func (s *Server) ensureEnvironment(ws *workspace, path string) {
 }
 
 // onEvaluation is the tracker's callback: an evaluation started or ended.
-func (s *Server) onEvaluation(req evalcache.Request, res *evalcache.Result) {
+func (s *server) onEvaluation(req evalcache.Request, res *evalcache.Result) {
 	s.mu.Lock()
 	root := req.Root
 	if env, ok := s.envs[req.ComponentDir]; ok {
@@ -107,7 +107,7 @@ func (s *Server) onEvaluation(req evalcache.Request, res *evalcache.Result) {
 // setEnvironment records a component's environment and tells the editor
 // when its state changed: a notification, progress while it evaluates,
 // and the evaluation error as a diagnostic.
-func (s *Server) setEnvironment(root string, req evalcache.Request, res *evalcache.Result) {
+func (s *server) setEnvironment(root string, req evalcache.Request, res *evalcache.Result) {
 	s.mu.Lock()
 	old, had := s.envs[req.ComponentDir]
 	s.envs[req.ComponentDir] = environment{root: root, req: req, res: res}
@@ -149,7 +149,7 @@ type evalDiagnostic struct {
 
 // evaluationDiagnostics returns the evaluation errors to publish, by
 // file; snaps give the positions. s.mu is held.
-func (s *Server) evaluationDiagnostics(snaps []*analysis.Snapshot) map[string][]protocol.Diagnostic {
+func (s *server) evaluationDiagnostics(snaps []*analysis.Snapshot) map[string][]protocol.Diagnostic {
 	out := map[string][]protocol.Diagnostic{}
 	for _, d := range s.evalDiags {
 		path, rng, ok := evalErrorRange(snaps, d)
@@ -195,7 +195,7 @@ func evalErrorRange(snaps []*analysis.Snapshot, d evalDiagnostic) (string, proto
 
 // environmentState is the state of a component's environment for its
 // code lens.
-func (s *Server) environmentState(snap *analysis.Snapshot, component string) string {
+func (s *server) environmentState(snap *analysis.Snapshot, component string) string {
 	c := snap.Component(component)
 	if c == nil {
 		return stateNone
@@ -215,7 +215,7 @@ func (s *Server) environmentState(snap *analysis.Snapshot, component string) str
 }
 
 // environmentHover describes what evaluation knows of a devShell output.
-func (s *Server) environmentHover(snap *analysis.Snapshot, o *analysis.Output) string {
+func (s *server) environmentHover(snap *analysis.Snapshot, o *analysis.Output) string {
 	if o == nil || o.Category != analysis.DevShells {
 		return ""
 	}
@@ -271,7 +271,7 @@ type environmentResult struct {
 	Error     *string           `json:"error"`
 }
 
-func (s *Server) environmentRequest(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) environmentRequest(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p struct {
 		URI protocol.DocumentURI `json:"uri"`
 	}
@@ -331,7 +331,7 @@ func (s *Server) environmentRequest(ctx context.Context, raw json.RawMessage) (a
 	return out, nil
 }
 
-func (s *Server) executeCommand(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) executeCommand(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p struct {
 		Command   string   `json:"command"`
 		Arguments []string `json:"arguments"`

@@ -9,7 +9,7 @@ import (
 	"github.com/monoflake/monoflake/analysis"
 )
 
-func (s *Server) hover(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) hover(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p protocol.HoverParams
 	v, offset, ok, err := s.decodeAt(ctx, raw, &p, &p.TextDocumentPositionParams)
 	if !ok || err != nil {

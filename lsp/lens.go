@@ -13,7 +13,7 @@ import (
 // codeLens puts a lens above each devShell definition: which component
 // it belongs to and, for the component's own devShell, the state of its
 // environment with a command that re-evaluates it.
-func (s *Server) codeLens(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) codeLens(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p protocol.CodeLensParams
 	if err := decodeParams(raw, &p); err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ const (
 	CommandTrustWorkspace    = "monoflake.trustWorkspace"
 )
 
-func (s *Server) initialize(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) initialize(ctx context.Context, raw json.RawMessage) (any, error) {
 	if s.state.Load() != stateNew {
 		return nil, jsonrpc2.NewError(jsonrpc2.InvalidRequest, "initialize was already sent")
 	}
@@ -90,7 +90,7 @@ func workspaceDirs(p initializeParams) []string {
 	return nil
 }
 
-func (s *Server) capabilities() protocol.ServerCapabilities {
+func (s *server) capabilities() protocol.ServerCapabilities {
 	return protocol.ServerCapabilities{
 		TextDocumentSync: &protocol.TextDocumentSyncOptions{
 			OpenClose: true,
@@ -113,7 +113,7 @@ func (s *Server) capabilities() protocol.ServerCapabilities {
 	}
 }
 
-func (s *Server) initialized(ctx context.Context, _ json.RawMessage) error {
+func (s *server) initialized(ctx context.Context, _ json.RawMessage) error {
 	s.mu.Lock()
 	client := s.client
 	s.mu.Unlock()
@@ -124,7 +124,7 @@ func (s *Server) initialized(ctx context.Context, _ json.RawMessage) error {
 	return nil
 }
 
-func (s *Server) shutdown(ctx context.Context, _ json.RawMessage) (any, error) {
+func (s *server) shutdown(ctx context.Context, _ json.RawMessage) (any, error) {
 	s.state.Store(stateShutdown)
 	s.logf("shutdown")
 	return nil, nil

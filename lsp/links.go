@@ -9,7 +9,7 @@ import (
 	"github.com/monoflake/monoflake/analysis"
 )
 
-func (s *Server) documentLink(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) documentLink(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p protocol.DocumentLinkParams
 	if err := decodeParams(raw, &p); err != nil {
 		return nil, err

@@ -9,7 +9,7 @@ import (
 	"github.com/monoflake/monoflake/analysis"
 )
 
-func (s *Server) definition(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) definition(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p protocol.DefinitionParams
 	v, offset, ok, err := s.decodeAt(ctx, raw, &p, &p.TextDocumentPositionParams)
 	if !ok || err != nil {
@@ -18,7 +18,7 @@ func (s *Server) definition(ctx context.Context, raw json.RawMessage) (any, erro
 	return toLocations(v.snap, analysis.Definition(v.snap, v.path, offset)), nil
 }
 
-func (s *Server) references(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) references(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p protocol.ReferenceParams
 	v, offset, ok, err := s.decodeAt(ctx, raw, &p, &p.TextDocumentPositionParams)
 	if !ok || err != nil {

@@ -10,14 +10,14 @@ import (
 // client without work-done progress support gets a progress that does
 // nothing, so callers need no checks.
 type progress struct {
-	s     *Server
+	s     *server
 	token *protocol.ProgressToken
 }
 
 // beginProgress asks the client for a progress token and starts showing
 // title. It sends a request and waits for the answer, so it must not run
 // in the read loop.
-func (s *Server) beginProgress(title, message string) *progress {
+func (s *server) beginProgress(title, message string) *progress {
 	s.mu.Lock()
 	supported := s.client.workDoneProgress
 	s.mu.Unlock()

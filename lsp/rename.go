@@ -21,7 +21,7 @@ type prepareRenameResult struct {
 	Placeholder string         `json:"placeholder"`
 }
 
-func (s *Server) prepareRename(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) prepareRename(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p protocol.PrepareRenameParams
 	v, offset, ok, err := s.decodeAt(ctx, raw, &p, &p.TextDocumentPositionParams)
 	if !ok || err != nil {
@@ -34,7 +34,7 @@ func (s *Server) prepareRename(ctx context.Context, raw json.RawMessage) (any, e
 	return &prepareRenameResult{Range: toRange(v.lines, span), Placeholder: name}, nil
 }
 
-func (s *Server) rename(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) rename(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p protocol.RenameParams
 	v, offset, ok, err := s.decodeAt(ctx, raw, &p, &p.TextDocumentPositionParams)
 	if !ok || err != nil {

@@ -67,8 +67,8 @@ const (
 	stateShutdown
 )
 
-// Server is one session with one client.
-type Server struct {
+// server is one session with one client.
+type server struct {
 	opt    Options
 	logger *log.Logger
 	conn   jsonrpc2.Conn
@@ -160,12 +160,12 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, opt Options) error {
 	return ErrExitWithoutShutdown
 }
 
-func newServer(opt Options) *Server {
+func newServer(opt Options) *server {
 	out := opt.Log
 	if out == nil {
 		out = io.Discard
 	}
-	s := &Server{
+	s := &server{
 		opt:      opt,
 		logger:   log.New(out, "", log.LstdFlags|log.Lmicroseconds),
 		parser:   syntax.NewParser(),
@@ -195,7 +195,7 @@ type method struct {
 	call func(ctx context.Context, params json.RawMessage) (any, error)
 }
 
-func (s *Server) methodTable() map[string]method {
+func (s *server) methodTable() map[string]method {
 	return map[string]method{
 		"initialize":                          {inline: s.initialize},
 		"initialized":                         {notify: s.initialized},
@@ -225,7 +225,7 @@ func (s *Server) methodTable() map[string]method {
 func ignore(context.Context, json.RawMessage) error { return nil }
 
 // handle is the jsonrpc2 handler: it runs in the connection's read loop.
-func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) (err error) {
+func (s *server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc2.Request) (err error) {
 	call, isCall := req.(*jsonrpc2.Call)
 	name := req.Method()
 	defer func() {
@@ -285,7 +285,7 @@ func (s *Server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 
 // startCall answers a request in its own goroutine, cancellable through
 // $/cancelRequest.
-func (s *Server) startCall(ctx context.Context, call *jsonrpc2.Call, reply jsonrpc2.Replier, fn func(context.Context, json.RawMessage) (any, error)) {
+func (s *server) startCall(ctx context.Context, call *jsonrpc2.Call, reply jsonrpc2.Replier, fn func(context.Context, json.RawMessage) (any, error)) {
 	id := call.ID()
 	// The request must see every change sent before it.
 	ctx, cancel := context.WithCancel(context.WithValue(s.ctx, changeSeqKey{}, s.changes.Load()))
@@ -314,7 +314,7 @@ func (s *Server) startCall(ctx context.Context, call *jsonrpc2.Call, reply jsonr
 }
 
 // runCall runs fn, turning a panic into an internal error.
-func (s *Server) runCall(ctx context.Context, name string, params json.RawMessage, fn func(context.Context, json.RawMessage) (any, error)) (result any, err error) {
+func (s *server) runCall(ctx context.Context, name string, params json.RawMessage, fn func(context.Context, json.RawMessage) (any, error)) (result any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.logf("panic handling %s: %v\n%s", name, r, debug.Stack())
@@ -324,7 +324,7 @@ func (s *Server) runCall(ctx context.Context, name string, params json.RawMessag
 	return fn(ctx, params)
 }
 
-func (s *Server) cancelRequest(params json.RawMessage) {
+func (s *server) cancelRequest(params json.RawMessage) {
 	var p struct {
 		ID jsonrpc2.ID `json:"id"`
 	}
@@ -369,19 +369,19 @@ func decodeParams(raw json.RawMessage, v any) error {
 
 // notify sends a notification to the client; a failure (the client went
 // away) is only logged.
-func (s *Server) notify(method string, params any) {
+func (s *server) notify(method string, params any) {
 	if err := s.conn.Notify(s.ctx, method, params); err != nil {
 		s.logf("send %s: %v", method, err)
 	}
 }
 
 // logf writes to the log file only.
-func (s *Server) logf(format string, args ...any) {
+func (s *server) logf(format string, args ...any) {
 	s.logger.Printf(format, args...)
 }
 
 // message logs and shows a line in the client's output log.
-func (s *Server) message(typ protocol.MessageType, format string, args ...any) {
+func (s *server) message(typ protocol.MessageType, format string, args ...any) {
 	text := fmt.Sprintf(format, args...)
 	s.logf("%s: %s", typ, text)
 	s.notify("window/logMessage", &protocol.LogMessageParams{Type: typ, Message: text})

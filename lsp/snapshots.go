@@ -20,7 +20,7 @@ import (
 // update replaces ws's snapshot with change(current), for changes that do
 // not come from buffers (files changed on disk). Without a snapshot yet
 // (still indexing) there is nothing to do: the index reads the disk.
-func (s *Server) update(ws *workspace, changed []string, change func(*analysis.Snapshot) *analysis.Snapshot) {
+func (s *server) update(ws *workspace, changed []string, change func(*analysis.Snapshot) *analysis.Snapshot) {
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
 	defer func() {
@@ -46,7 +46,7 @@ func (s *Server) update(ws *workspace, changed []string, change func(*analysis.S
 
 // swapLocked makes snap, which holds every buffer change up to applied,
 // ws's snapshot, and wakes the requests waiting for it. s.mu is held.
-func (s *Server) swapLocked(ws *workspace, snap *analysis.Snapshot, applied uint64) {
+func (s *server) swapLocked(ws *workspace, snap *analysis.Snapshot, applied uint64) {
 	ws.snap = snap
 	ws.applied = max(ws.applied, applied)
 	close(ws.settled)
@@ -56,7 +56,7 @@ func (s *Server) swapLocked(ws *workspace, snap *analysis.Snapshot, applied uint
 // applyLoop folds the buffers changed in ws into its snapshot, as often as
 // it can keep up: changes that arrive while it works are applied together
 // next time.
-func (s *Server) applyLoop(ws *workspace) {
+func (s *server) applyLoop(ws *workspace) {
 	select {
 	case <-ws.ready:
 	case <-s.ctx.Done():
@@ -74,7 +74,7 @@ func (s *Server) applyLoop(ws *workspace) {
 	}
 }
 
-func (s *Server) applyPending(ws *workspace, parser *syntax.Parser) {
+func (s *server) applyPending(ws *workspace, parser *syntax.Parser) {
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
 	s.mu.Lock()
@@ -124,7 +124,7 @@ func (s *Server) applyPending(ws *workspace, parser *syntax.Parser) {
 // queueDocument records a buffer change (d nil: the buffer closed) for
 // ws's updater. It runs in the read loop and never waits for the model.
 // s.mu is held.
-func (s *Server) queueDocumentLocked(ws *workspace, path string, d *document, seq uint64) {
+func (s *server) queueDocumentLocked(ws *workspace, path string, d *document, seq uint64) {
 	ws.pending[path] = d
 	ws.queued = seq
 	select {
@@ -139,7 +139,7 @@ type changeSeqKey struct{}
 
 // snapshot waits until ws is indexed and holds every buffer change sent
 // before the request of ctx, and returns it.
-func (s *Server) snapshot(ctx context.Context, ws *workspace) (*analysis.Snapshot, error) {
+func (s *server) snapshot(ctx context.Context, ws *workspace) (*analysis.Snapshot, error) {
 	select {
 	case <-ws.ready:
 	case <-ctx.Done():

@@ -14,7 +14,7 @@ import (
 // a one-letter query.
 const workspaceSymbolLimit = 200
 
-func (s *Server) documentSymbol(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) documentSymbol(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p protocol.DocumentSymbolParams
 	if err := decodeParams(raw, &p); err != nil {
 		return nil, err
@@ -26,7 +26,7 @@ func (s *Server) documentSymbol(ctx context.Context, raw json.RawMessage) (any, 
 	return toDocumentSymbols(v.lines, analysis.DocumentSymbols(v.snap, v.path)), nil
 }
 
-func (s *Server) workspaceSymbol(ctx context.Context, raw json.RawMessage) (any, error) {
+func (s *server) workspaceSymbol(ctx context.Context, raw json.RawMessage) (any, error) {
 	var p protocol.WorkspaceSymbolParams
 	if err := decodeParams(raw, &p); err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ const reloadThreshold = 64
 
 // registerWatchers asks the client to watch the files the model reads, so
 // changes outside the editor (a git checkout, a generator) reach it.
-func (s *Server) registerWatchers() {
+func (s *server) registerWatchers() {
 	var watchers []protocol.FileSystemWatcher
 	for _, g := range []string{"**/*.nix", "**/flake.lock", "**/" + analysis.ConfigFile} {
 		watchers = append(watchers, protocol.FileSystemWatcher{GlobPattern: g})
@@ -33,7 +33,7 @@ func (s *Server) registerWatchers() {
 	}
 }
 
-func (s *Server) didChangeWatchedFiles(ctx context.Context, raw json.RawMessage) error {
+func (s *server) didChangeWatchedFiles(ctx context.Context, raw json.RawMessage) error {
 	var p protocol.DidChangeWatchedFilesParams
 	if err := decodeParams(raw, &p); err != nil {
 		return err
@@ -57,7 +57,7 @@ func (s *Server) didChangeWatchedFiles(ctx context.Context, raw json.RawMessage)
 
 // applyDiskChanges brings ws's snapshot up to date with files changed on
 // disk. Open buffers win over their files.
-func (s *Server) applyDiskChanges(ws *workspace, paths []string) {
+func (s *server) applyDiskChanges(ws *workspace, paths []string) {
 	select {
 	case <-ws.ready:
 	case <-s.ctx.Done():

@@ -23,7 +23,7 @@ type workspace struct {
 	err   error         // why the first index failed; set before ready closes
 	kick  chan struct{} // wakes the updater
 
-	// The rest is guarded by Server.mu.
+	// The rest is guarded by server.mu.
 
 	// folders are the workspace folders that led here; none for a
 	// repository opened through a file.
@@ -37,7 +37,7 @@ type workspace struct {
 	// edits that makes the model re-resolve does so once, not per
 	// keystroke, and the read loop never waits for it.
 	pending map[string]*document
-	// queued and applied number document changes (Server.changes): the
+	// queued and applied number document changes (server.changes): the
 	// last one queued for this workspace, and the last one snap holds.
 	queued, applied uint64
 	// settled is closed, and replaced, whenever snap changes.
@@ -59,7 +59,7 @@ func contains(dir, path string) bool {
 
 // addFolder adds a workspace folder, indexing its repository unless
 // another folder already did.
-func (s *Server) addFolder(dir string) {
+func (s *server) addFolder(dir string) {
 	root, _, err := analysis.FindRoot(dir)
 	if err != nil {
 		s.message(protocol.MessageTypeWarning, "monoflake cannot open the workspace folder %s: %v", dir, err)
@@ -81,7 +81,7 @@ func (s *Server) addFolder(dir string) {
 
 // removeFolder forgets a workspace folder, and its repository when no
 // folder is left in it. Open buffers keep their repository.
-func (s *Server) removeFolder(dir string) {
+func (s *server) removeFolder(dir string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	kept := s.workspaces[:0]
@@ -102,7 +102,7 @@ func (s *Server) removeFolder(dir string) {
 }
 
 // hasDocumentIn reports whether a buffer is open in ws; s.mu is held.
-func (s *Server) hasDocumentIn(ws *workspace) bool {
+func (s *server) hasDocumentIn(ws *workspace) bool {
 	for p := range s.docs {
 		if s.workspaceForLocked(p) == ws {
 			return true
@@ -114,13 +114,13 @@ func (s *Server) hasDocumentIn(ws *workspace) bool {
 // workspaceFor returns the workspace a file belongs to: the one with the
 // nearest workspace folder above it, else the repository holding it; nil
 // when none does.
-func (s *Server) workspaceFor(path string) *workspace {
+func (s *server) workspaceFor(path string) *workspace {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.workspaceForLocked(path)
 }
 
-func (s *Server) workspaceForLocked(path string) *workspace {
+func (s *server) workspaceForLocked(path string) *workspace {
 	var best *workspace
 	bestLen := -1
 	for _, ws := range s.workspaces {
@@ -145,7 +145,7 @@ func (s *Server) workspaceForLocked(path string) *workspace {
 // outside every workspace folder when it is part of a flake. A loose Nix
 // file elsewhere gets no workspace: indexing whatever directory holds it
 // (a home directory, /tmp) would cost more than it could tell.
-func (s *Server) workspaceForFile(path string) *workspace {
+func (s *server) workspaceForFile(path string) *workspace {
 	if ws := s.workspaceFor(path); ws != nil {
 		return ws
 	}
@@ -169,13 +169,13 @@ func (s *Server) workspaceForFile(path string) *workspace {
 
 // startWorkspace indexes a new workspace and keeps its snapshot up to
 // date with the buffers edited in it.
-func (s *Server) startWorkspace(ws *workspace) {
+func (s *server) startWorkspace(ws *workspace) {
 	s.bg.Go(func() { s.firstLoad(ws) })
 	s.bg.Go(func() { s.applyLoop(ws) })
 }
 
 // firstLoad indexes a workspace for the first time.
-func (s *Server) firstLoad(ws *workspace) {
+func (s *server) firstLoad(ws *workspace) {
 	defer close(ws.ready)
 	if err := s.load(ws); err != nil {
 		ws.err = err
@@ -187,7 +187,7 @@ func (s *Server) firstLoad(ws *workspace) {
 
 // load indexes ws from disk and makes the result, with the open buffers
 // on top, its current snapshot.
-func (s *Server) load(ws *workspace) error {
+func (s *server) load(ws *workspace) error {
 	start := time.Now()
 	snap, err := analysis.Load(s.ctx, ws.root)
 	if err != nil {
@@ -241,7 +241,7 @@ type fileView struct {
 // viewOf returns the file a request names. ok is false when the server
 // knows nothing about it (not a Nix file of any workspace): the request
 // then has an empty answer, not an error.
-func (s *Server) viewOf(ctx context.Context, uri protocol.DocumentURI) (fileView, bool, error) {
+func (s *server) viewOf(ctx context.Context, uri protocol.DocumentURI) (fileView, bool, error) {
 	path, err := uriToPath(uri)
 	if err != nil {
 		return fileView{}, false, jsonrpc2.NewError(jsonrpc2.InvalidParams, err.Error())
@@ -264,7 +264,7 @@ func (s *Server) viewOf(ctx context.Context, uri protocol.DocumentURI) (fileView
 // decodeAt decodes the params of a request at a position into params
 // (whose embedded TextDocumentPositionParams is pos) and returns the file
 // and the byte offset they name.
-func (s *Server) decodeAt(ctx context.Context, raw json.RawMessage, params any, pos *protocol.TextDocumentPositionParams) (fileView, int, bool, error) {
+func (s *server) decodeAt(ctx context.Context, raw json.RawMessage, params any, pos *protocol.TextDocumentPositionParams) (fileView, int, bool, error) {
 	if err := decodeParams(raw, params); err != nil {
 		return fileView{}, 0, false, err
 	}
@@ -278,7 +278,7 @@ func (s *Server) decodeAt(ctx context.Context, raw json.RawMessage, params any, 
 
 // snapshots returns the current snapshot of every indexed workspace,
 // waiting for those still indexing.
-func (s *Server) snapshots(ctx context.Context) ([]*analysis.Snapshot, error) {
+func (s *server) snapshots(ctx context.Context) ([]*analysis.Snapshot, error) {
 	s.mu.Lock()
 	wss := append([]*workspace(nil), s.workspaces...)
 	s.mu.Unlock()
@@ -297,7 +297,7 @@ func (s *Server) snapshots(ctx context.Context) ([]*analysis.Snapshot, error) {
 }
 
 // reportIndexing shows work-done progress while the workspaces index.
-func (s *Server) reportIndexing() {
+func (s *server) reportIndexing() {
 	s.mu.Lock()
 	wss := append([]*workspace(nil), s.workspaces...)
 	s.mu.Unlock()
@@ -324,7 +324,7 @@ func (s *Server) reportIndexing() {
 	p.end("done")
 }
 
-func (s *Server) didChangeWorkspaceFolders(ctx context.Context, raw json.RawMessage) error {
+func (s *server) didChangeWorkspaceFolders(ctx context.Context, raw json.RawMessage) error {
 	var p protocol.DidChangeWorkspaceFoldersParams
 	if err := decodeParams(raw, &p); err != nil {
 		return err
