@@ -6,10 +6,12 @@
 // results.
 //
 // Concurrency: jsonrpc2 hands messages over one at a time from its read
-// loop. Notifications that change documents run right there, in order, so a
-// request always sees every edit sent before it. Requests then run in their
-// own goroutines against the snapshot current when they start, so a slow
-// one never holds up typing and $/cancelRequest can reach it.
+// loop. Notifications that change documents edit and reparse the buffer
+// right there, in order, and queue it for the workspace's updater, which
+// folds queued buffers into a new snapshot in the background. Requests run
+// in their own goroutines; each waits until the snapshot holds every edit
+// sent before it, so a slow one never holds up typing and $/cancelRequest
+// can reach it.
 package lsp
 
 import (
