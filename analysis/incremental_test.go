@@ -27,7 +27,9 @@ func TestIncrementalMatchesFull(t *testing.T) {
 		{"comment and whitespace", "# a new comment\n\n" + src, true},
 		{"a value", strings.Replace(src, `"8080"`, `"9090"`, 1), true},
 		{"a syntax error", strings.Replace(src, `"8080";`, `"8080"`, 1), true},
-		{"an unknown reference", strings.Replace(src, "{\n", "{\n  zz = self'.packages.nope;\n", 1), false},
+		{"an unknown reference", strings.Replace(src, "{\n", "{\n  zz = self'.packages.nope;\n", 1), true},
+		{"a new dependency", strings.Replace(src, "{\n", "{\n  zz = self'.packages.frontend;\n", 1), true},
+		{"a new path", strings.Replace(src, "{\n", "{\n  zz = ./nope.nix;\n", 1), false},
 		{"duplicate attr", strings.Replace(src, "{\n", "{\n  zz = 1; zz = 2;\n", 1), true},
 		{"renamed output", strings.Replace(src, "packages.backend", "packages.api", 1), false},
 	}
