@@ -2,15 +2,14 @@ package analysis
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/monoflake/monoflake/analysis/analysistest"
 	"github.com/monoflake/monoflake/analysis/syntax"
 )
 
@@ -23,8 +22,6 @@ import (
 //	# @diag(code, "needle")  a diagnostic with this code at needle on this line
 //
 // Every diagnostic of the repository must be expected by a @diag marker.
-
-var markerRe = regexp.MustCompile(`@(mark|def|refs|diag)\(([^)]*)\)`)
 
 type markerCase struct {
 	marks map[string]Location
@@ -85,89 +82,36 @@ func TestMarkers(t *testing.T) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-func spanOf(start, n int) syntax.Span { return syntax.Span{Start: start, End: start + n} }
-
-// extractArchive writes a txtar archive ("-- path --" headers) to a temp dir.
+// extractArchive writes an archive to a temp dir and returns the root.
 func extractArchive(t *testing.T, archive string) string {
-	data, err := os.ReadFile(archive)
-	require.NoError(t, err)
-	root := t.TempDir()
-	var name string
-	var body []string
-	flush := func() {
-		if name == "" {
-			return
-		}
-		p := filepath.Join(root, name)
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(strings.Join(body, "\n")), 0o644))
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "-- ") && strings.HasSuffix(line, " --") {
-			flush()
-			name, body = strings.TrimSuffix(strings.TrimPrefix(line, "-- "), " --"), nil
-			continue
-		}
-		if name != "" {
-			body = append(body, line)
-		}
-	}
-	flush()
+	root, _ := analysistest.WriteArchive(t, archive)
 	return root
 }
 
 func readMarkers(t *testing.T, s *Snapshot) markerCase {
 	mc := markerCase{marks: map[string]Location{}}
 	for _, p := range s.Files() {
-		src := s.File(p).Tree.Src
-		lineStart := 0
-		for _, line := range strings.SplitAfter(string(src), "\n") {
-			code, comment, _ := strings.Cut(line, "#")
-			for _, m := range markerRe.FindAllStringSubmatch(comment, -1) {
-				args := splitArgs(m[2])
-				find := func(needle string) Location {
-					i := strings.Index(code, needle)
-					require.GreaterOrEqual(t, i, 0, "%s: needle %q not on line %q", p, needle, line)
-					// A needle names the identifier it starts with ("api;"
-					// marks api), or the whole needle for paths.
-					n := len(needle)
-					if isIdentByte(needle[0]) {
-						n = 0
-						for i+n < len(code) && isIdentByte(code[i+n]) {
-							n++
-						}
-					}
-					return Location{File: p, Span: spanOf(lineStart+i, n)}
-				}
-				switch m[1] {
-				case "mark":
-					mc.marks[args[0]] = find(args[1])
-				case "def":
-					mc.defs = append(mc.defs, [2]string{args[0], args[1]})
-				case "refs":
-					mc.refs = append(mc.refs, args)
-				case "diag":
-					loc := Location{File: p, Span: spanOf(lineStart, 0)}
-					if len(args) > 1 {
-						loc = find(args[1])
-					}
-					mc.diags = append(mc.diags, diagWant{code: args[0], loc: loc})
-				}
+		for _, d := range analysistest.Directives(string(s.File(p).Tree.Src)) {
+			find := func(needle string) Location {
+				start, end, ok := d.Find(needle)
+				require.True(t, ok, "%s: needle %q not on line %q", p, needle, d.Code)
+				return Location{File: p, Span: syntax.Span{Start: start, End: end}}
 			}
-			lineStart += len(line)
+			switch d.Name {
+			case "mark":
+				mc.marks[d.Args[0]] = find(d.Args[1])
+			case "def":
+				mc.defs = append(mc.defs, [2]string{d.Args[0], d.Args[1]})
+			case "refs":
+				mc.refs = append(mc.refs, d.Args)
+			case "diag":
+				loc := Location{File: p, Span: syntax.Span{Start: d.LineStart, End: d.LineStart}}
+				if len(d.Args) > 1 {
+					loc = find(d.Args[1])
+				}
+				mc.diags = append(mc.diags, diagWant{code: d.Args[0], loc: loc})
+			}
 		}
 	}
 	return mc
-}
-
-func isIdentByte(b byte) bool {
-	return b == '_' || b == '\'' || b == '-' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
-}
-
-func splitArgs(s string) []string {
-	var out []string
-	for _, a := range strings.Split(s, ",") {
-		out = append(out, strings.Trim(strings.TrimSpace(a), `"`))
-	}
-	return out
 }

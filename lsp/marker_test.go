@@ -2,15 +2,15 @@ package lsp
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.lsp.dev/protocol"
+
+	"github.com/monoflake/monoflake/analysis/analysistest"
 )
 
 // Marker tests: each testdata/*.txtar archive is a small repository whose
@@ -31,7 +31,10 @@ import (
 //
 // The published diagnostics must be exactly those the @diag markers expect.
 
-var directiveRe = regexp.MustCompile(`@(mark|def|refs|hover|complete|rename|norename|noprepare|diag)\(([^)]*)\)`)
+var knownDirectives = map[string]bool{
+	"mark": true, "def": true, "refs": true, "hover": true, "complete": true,
+	"rename": true, "norename": true, "noprepare": true, "diag": true,
+}
 
 // mark is a marked range of a fixture file.
 type mark struct {
@@ -202,37 +205,11 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// loadFixture writes a txtar archive ("-- path --" headers) to a temp dir
-// and reads its directives.
+// loadFixture writes an archive to a temp dir and reads its directives.
 func loadFixture(t *testing.T, archive string) *fixture {
-	data, err := os.ReadFile(archive)
-	require.NoError(t, err)
-	root, err := filepath.EvalSymlinks(t.TempDir())
-	require.NoError(t, err)
-	fx := &fixture{root: root, files: map[string]string{}, marks: map[string]mark{}}
-	var name string
-	var body strings.Builder
-	flush := func() {
-		if name != "" {
-			fx.files[filepath.Join(root, name)] = body.String()
-		}
-		body.Reset()
-	}
-	for _, line := range strings.SplitAfter(string(data), "\n") {
-		header := strings.TrimRight(line, "\n")
-		if strings.HasPrefix(header, "-- ") && strings.HasSuffix(header, " --") {
-			flush()
-			name = strings.TrimSuffix(strings.TrimPrefix(header, "-- "), " --")
-			continue
-		}
-		if name != "" {
-			body.WriteString(line)
-		}
-	}
-	flush()
+	root, files := analysistest.WriteArchive(t, archive)
+	fx := &fixture{root: root, files: files, marks: map[string]mark{}}
 	for _, p := range sortedKeys(fx.files) {
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, []byte(fx.files[p]), 0o644))
 		fx.readDirectives(t, p)
 	}
 	return fx
@@ -240,39 +217,22 @@ func loadFixture(t *testing.T, archive string) *fixture {
 
 func (fx *fixture) readDirectives(t *testing.T, p string) {
 	src := fx.files[p]
-	lineStart := 0
-	for _, line := range strings.SplitAfter(src, "\n") {
-		code, comment, _ := strings.Cut(line, "#")
-		for _, m := range directiveRe.FindAllStringSubmatch(comment, -1) {
-			var args []string
-			for _, a := range strings.Split(m[2], ",") {
-				args = append(args, strings.Trim(strings.TrimSpace(a), `"`))
-			}
-			find := func(needle string) mark {
-				i := strings.Index(code, needle)
-				require.GreaterOrEqual(t, i, 0, "%s: %q is not on the line %q", p, needle, line)
-				n := len(needle)
-				if isNameByte(needle[0]) {
-					n = 0
-					for i+n < len(code) && isNameByte(code[i+n]) {
-						n++
-					}
-				}
-				return mark{path: p, start: lspPosition(src, lineStart+i), end: lspPosition(src, lineStart+i+n)}
-			}
-			switch m[1] {
-			case "mark":
-				fx.marks[args[0]] = find(args[1])
-			case "diag":
-				fx.directives = append(fx.directives, directive{name: "diag", args: args, at: find(args[1])})
-			default:
-				fx.directives = append(fx.directives, directive{name: m[1], args: args})
-			}
+	for _, d := range analysistest.Directives(src) {
+		if !knownDirectives[d.Name] {
+			continue
 		}
-		lineStart += len(line)
+		find := func(needle string) mark {
+			start, end, ok := d.Find(needle)
+			require.True(t, ok, "%s: %q is not on the line %q", p, needle, d.Code)
+			return mark{path: p, start: lspPosition(src, start), end: lspPosition(src, end)}
+		}
+		switch d.Name {
+		case "mark":
+			fx.marks[d.Args[0]] = find(d.Args[1])
+		case "diag":
+			fx.directives = append(fx.directives, directive{name: "diag", args: d.Args, at: find(d.Args[1])})
+		default:
+			fx.directives = append(fx.directives, directive{name: d.Name, args: d.Args})
+		}
 	}
-}
-
-func isNameByte(b byte) bool {
-	return b == '_' || b == '\'' || b == '-' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }
