@@ -27,7 +27,7 @@ build: $(GRAMMAR)
 run: build
 	@echo '== components =='; $(BIN) components testdata/monorepo
 	@echo; echo '== graph =='; $(BIN) graph testdata/monorepo
-	@echo; echo '== diagnostics =='; $(BIN) check testdata/monorepo; true
+	@echo; echo '== diagnostics =='; $(BIN) check testdata/monorepo && echo 'no problems found'; true
 
 # Installs nix, direnv, neovim and node when missing (needs root and apt).
 deps:
