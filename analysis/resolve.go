@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -62,8 +63,15 @@ func resolve(s *Snapshot) *model {
 
 // walkModules follows imports from the root flake through every module.
 func (m *model) walkModules(s *Snapshot, rootFlake string) {
-	queue := []string{rootFlake}
 	m.reachable[rootFlake] = true
+	m.walkFrom(s, rootFlake)
+}
+
+// walkFrom follows imports from one flake.nix through its module tree,
+// marks every module reached, and returns those it reached first.
+func (m *model) walkFrom(s *Snapshot, start string) []string {
+	var reached []string
+	queue := []string{start}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
@@ -88,10 +96,12 @@ func (m *model) walkModules(s *Snapshot, rootFlake string) {
 		for _, q := range next {
 			if !m.reachable[q] {
 				m.reachable[q] = true
+				reached = append(reached, q)
 				queue = append(queue, q)
 			}
 		}
 	}
+	return reached
 }
 
 // moduleFile maps an imported path to the file Nix reads: a directory means
@@ -118,6 +128,8 @@ func componentDir(root, file string) string {
 }
 
 func (m *model) buildComponents(s *Snapshot, rootFlake string) {
+	// What the root flake reaches, before sub-flakes add their trees.
+	rootReachable := maps.Clone(m.reachable)
 	byDir := map[string]*Component{}
 	add := func(dir string, subFlake bool) *Component {
 		if c := byDir[dir]; c != nil {
@@ -133,17 +145,31 @@ func (m *model) buildComponents(s *Snapshot, rootFlake string) {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	// Sub-flakes: every flake.nix below the root.
+	// Sub-flakes: every flake.nix below the root, with the modules its own
+	// module tree imports when it uses flake-parts too. Modules the root
+	// flake imports belong to the root's components, so the root's tree is
+	// walked first.
 	for _, p := range paths {
 		if filepath.Base(p) == "flake.nix" && p != rootFlake {
 			c := add(filepath.Dir(p), true)
 			c.Modules = append(c.Modules, p)
 		}
 	}
+	for _, p := range paths {
+		if filepath.Base(p) != "flake.nix" || p == rootFlake {
+			continue
+		}
+		c := byDir[filepath.Dir(p)]
+		for _, q := range m.walkFrom(s, p) {
+			if f := s.files[q]; f != nil && f.facts != nil && (len(f.facts.outputs) > 0 || len(f.facts.open) > 0) {
+				c.Modules = append(c.Modules, q)
+			}
+		}
+	}
 	// Modules of the flake that define outputs.
 	for _, p := range paths {
 		f := s.files[p]
-		if !m.reachable[p] || p == rootFlake || f.facts == nil || len(f.facts.outputs) == 0 && len(f.facts.open) == 0 {
+		if !rootReachable[p] || p == rootFlake || f.facts == nil || len(f.facts.outputs) == 0 && len(f.facts.open) == 0 {
 			continue
 		}
 		c := add(componentDir(s.Root, p), false)
