@@ -1,5 +1,6 @@
 #ifndef MONOFLAKE_FLATTEN_H
 #define MONOFLAKE_FLATTEN_H
+#include "check.h"
 #include <stdint.h>
 #include "tree_sitter/api.h"
 
