@@ -1,6 +1,8 @@
 #ifndef MONOFLAKE_FLATTEN_H
 #define MONOFLAKE_FLATTEN_H
 #include "check.h"
+// Without the grammar, check.h has said what to do; stop there.
+#if __has_include("tree_sitter/api.h")
 #include <stdint.h>
 #include "tree_sitter/api.h"
 
@@ -18,4 +20,5 @@ typedef struct {
 } mf_node;
 
 int32_t mf_flatten(TSNode root, mf_node *out, int32_t cap);
+#endif
 #endif
