@@ -46,9 +46,24 @@ func (s *server) evaluationEnabled() bool {
 // trusted reports whether the session may evaluate root.
 func (s *server) trusted(root string) bool {
 	s.mu.Lock()
-	byEditor := s.client.init.Trusted
+	byEditor := s.trustedByEditor(root)
 	s.mu.Unlock()
 	return byEditor || s.opt.Cache != nil && s.opt.Cache.Trusted(root)
+}
+
+// trustedByEditor reports whether the editor's workspace trust covers
+// root: the editor vouches for its workspace folders, not for a repository
+// that a file opened from elsewhere pulled in. Callers hold s.mu.
+func (s *server) trustedByEditor(root string) bool {
+	if !s.client.init.Trusted {
+		return false
+	}
+	for _, ws := range s.workspaces {
+		if ws.root == root && len(ws.folders) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // plan maps a file to its component's devShell, the same way the command
@@ -59,7 +74,7 @@ func (s *server) plan(snap *analysis.Snapshot, path string) (evalcache.Request, 
 		return req, err
 	}
 	s.mu.Lock()
-	req.Trusted = s.client.init.Trusted
+	req.Trusted = s.trustedByEditor(snap.Root)
 	if sys := s.client.init.System; sys != nil && *sys != "" {
 		req.System = *sys
 	}

@@ -153,3 +153,27 @@ func (c *testClient) sawProgress(kind string) bool {
 	}
 	return false
 }
+
+// The editor's workspace trust covers its workspace folders, not a
+// repository that a file opened from elsewhere brings in.
+func TestEditorTrustCoversOnlyWorkspaceFolders(t *testing.T) {
+	evaltest.RequireTool(t, "nix")
+	evaltest.SetNixConfig(t)
+	root, err := filepath.EvalSymlinks(evaltest.CopyFixture(t, "monorepo"))
+	require.NoError(t, err)
+	other, err := filepath.EvalSymlinks(evaltest.CopyFixture(t, "monorepo"))
+	require.NoError(t, err)
+	cache, err := evalcache.Open(evalcache.Options{Dir: t.TempDir(), DataDir: t.TempDir(), Getenv: func(string) string { return "" }})
+	require.NoError(t, err)
+	defer cache.Close()
+
+	c := newTestClient(t, Options{Cache: cache})
+	c.initialize(map[string]any{"trusted": true, "evaluation": map[string]any{"enabled": true}}, root)
+	outside := filepath.Join(other, "backend", "nix", "outputs.nix")
+	c.open(outside)
+	require.Equal(t, "untrusted", environmentOf(t, c, outside).State)
+	inside := filepath.Join(root, "backend", "nix", "outputs.nix")
+	c.open(inside)
+	require.NotEqual(t, "untrusted", environmentOf(t, c, inside).State)
+	require.NoError(t, c.shutdown())
+}
