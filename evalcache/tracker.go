@@ -24,6 +24,9 @@ type Tracker struct {
 	mu      sync.Mutex
 	current map[string]*Result // by entry
 	running map[string]bool
+	// closed is set by Close; no evaluation starts after it, so none can
+	// race with Close waiting for the running ones.
+	closed bool
 }
 
 // NewTracker starts tracking evaluations through c. notify is called when
@@ -104,6 +107,12 @@ func (t *Tracker) start(req Request, force bool) *Result {
 	t.current[key] = evaluating
 	t.mu.Unlock()
 	t.notify(req, evaluating)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		delete(t.running, key)
+		return evaluating
+	}
 	t.wg.Go(func() {
 		var res *Result
 		var err error
@@ -138,6 +147,9 @@ func (t *Tracker) set(key string, res *Result) {
 // Close cancels running evaluations (killing their nix processes) and
 // waits for them.
 func (t *Tracker) Close() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
 	t.cancel()
 	t.wg.Wait()
 }
