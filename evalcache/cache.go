@@ -238,7 +238,7 @@ func (c *Cache) Cached(ctx context.Context, req Request) (*Result, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if !c.trustedFor(req) {
+	if !c.TrustedFor(req) {
 		return &Result{State: Untrusted}, false
 	}
 	rec, res, ok := c.lookup(c.entryPath(req.ComponentDir, req.Mode, req.System))
@@ -281,7 +281,7 @@ func (c *Cache) Lookup(ctx context.Context, path string, mode Mode, system strin
 				return nil, Request{}, false
 			}
 			req := rec.request()
-			if !c.trustedFor(req) {
+			if !c.TrustedFor(req) {
 				return &Result{State: Untrusted}, req, false
 			}
 			return res, req, ok
@@ -384,7 +384,7 @@ func (c *Cache) GetMany(ctx context.Context, reqs []Request) ([]*Result, error) 
 
 // Reload evaluates again even when the cache holds a fresh entry.
 func (c *Cache) Reload(ctx context.Context, req Request) (*Result, error) {
-	if !c.trustedFor(req) {
+	if !c.TrustedFor(req) {
 		return &Result{State: Untrusted}, nil
 	}
 	return c.evaluate(ctx, req, true)
@@ -491,7 +491,9 @@ func (c *Cache) evaluateNow(ctx context.Context, req Request, entry, version str
 	}
 	start := time.Now()
 	ev, err := run(flakeFile)
-	if err != nil && pruned && ctx.Err() == nil && !isBuildFailure(ev.stderr) {
+	// A timeout says nothing about the module list, so it does not turn
+	// pruning off.
+	if err != nil && pruned && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !isBuildFailure(ev.stderr) {
 		c.log.Warn("pruned evaluation failed; evaluating every module of this repository from now on",
 			"root", req.Root, "component", req.Component, "error", parseNixError(ev.stderr, c.mapper(req)).Error())
 		c.disablePruning(req.Root)

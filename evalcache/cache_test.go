@@ -339,10 +339,10 @@ func TestTrust(t *testing.T) {
 	allow := filepath.Join(xdgDataHome(c.getenv), "direnv", "allow")
 	require.NoError(t, os.MkdirAll(allow, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(allow, hashHex(envrc+"\nuse monoflake\n")), []byte(envrc+"\n"), 0o644))
-	require.True(t, c.trustedFor(req))
+	require.True(t, c.TrustedFor(req))
 	require.False(t, c.Trusted(root), "the component's .envrc does not trust the whole repository")
 	require.NoError(t, os.WriteFile(envrc, []byte("use monoflake\necho changed\n"), 0o644))
-	require.False(t, c.trustedFor(req), "an edited .envrc needs a new allow")
+	require.False(t, c.TrustedFor(req), "an edited .envrc needs a new allow")
 
 	req.Trusted = true
 	_, err = c.Get(context.Background(), req)

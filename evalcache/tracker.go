@@ -87,7 +87,7 @@ func (t *Tracker) start(req Request, force bool) *Result {
 			t.set(key, res)
 			return res
 		}
-	} else if !t.cache.trustedFor(req) {
+	} else if !t.cache.TrustedFor(req) {
 		res := &Result{State: Untrusted}
 		t.set(key, res)
 		return res

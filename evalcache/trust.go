@@ -35,7 +35,11 @@ func (c *Cache) Trusted(root string) bool {
 	return c.direnvAllowed(root)
 }
 
-func (c *Cache) trustedFor(req Request) bool {
+// TrustedFor reports whether the cache may evaluate req: the request
+// vouches for itself (an editor's workspace trust), the repository is
+// trusted, or direnv allows the component's own .envrc. Every caller asks
+// here, so the command line, direnv and the server agree.
+func (c *Cache) TrustedFor(req Request) bool {
 	if req.Trusted || c.Trusted(req.Root) {
 		return true
 	}

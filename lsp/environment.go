@@ -43,12 +43,11 @@ func (s *server) evaluationEnabled() bool {
 	return s.opt.Cache != nil && (enabled == nil || *enabled)
 }
 
-// trusted reports whether the session may evaluate root.
-func (s *server) trusted(root string) bool {
-	s.mu.Lock()
-	byEditor := s.trustedByEditor(root)
-	s.mu.Unlock()
-	return byEditor || s.opt.Cache != nil && s.opt.Cache.Trusted(root)
+// trusted reports whether the session may evaluate a planned request:
+// the cache decides, as it does for the command line and direnv, with the
+// editor's vouch carried in the request (see plan).
+func (s *server) trusted(req evalcache.Request) bool {
+	return s.opt.Cache != nil && s.opt.Cache.TrustedFor(req)
 }
 
 // trustedByEditor reports whether the editor's workspace trust covers
@@ -100,12 +99,23 @@ func (s *server) ensureEnvironment(ws *workspace, path string) {
 			s.logf("no environment for %s: %v", path, err)
 			return
 		}
-		if !s.trusted(snap.Root) {
+		if !s.trusted(req) {
 			s.setEnvironment(snap.Root, req, &evalcache.Result{State: evalcache.Untrusted})
 			return
 		}
-		s.setEnvironment(snap.Root, req, s.tracker.Ensure(req))
+		s.recordAnswer(snap.Root, req, s.tracker.Ensure(req))
 	})
+}
+
+// recordAnswer records what the tracker answered at once. An answer in
+// state evaluating is not recorded: the tracker has already reported it
+// through onEvaluation, and the evaluation may even have ended since,
+// in which case recording it would undo the result and leave a progress
+// report that nothing ends.
+func (s *server) recordAnswer(root string, req evalcache.Request, res *evalcache.Result) {
+	if res.State != evalcache.Evaluating {
+		s.setEnvironment(root, req, res)
+	}
 }
 
 // onEvaluation is the tracker's callback: an evaluation started or ended.
@@ -223,7 +233,8 @@ func (s *server) environmentState(snap *analysis.Snapshot, component string) str
 		return string(env.res.State)
 	case !s.evaluationEnabled():
 		return stateNone
-	case !s.trusted(snap.Root):
+	}
+	if req, err := s.plan(snap, c.Dir); err == nil && !s.trusted(req) {
 		return string(evalcache.Untrusted)
 	}
 	return stateNone
@@ -318,7 +329,7 @@ func (s *server) environmentRequest(ctx context.Context, raw json.RawMessage) (a
 	switch {
 	case !s.evaluationEnabled():
 		return out, nil
-	case !s.trusted(snap.Root):
+	case !s.trusted(req):
 		res = &evalcache.Result{State: evalcache.Untrusted}
 	default:
 		s.mu.Lock()
@@ -328,7 +339,7 @@ func (s *server) environmentRequest(ctx context.Context, raw json.RawMessage) (a
 			res = env.res
 		} else {
 			res = s.tracker.Ensure(req)
-			s.setEnvironment(snap.Root, req, res)
+			s.recordAnswer(snap.Root, req, res)
 		}
 	}
 	out.State = string(res.State)
@@ -395,10 +406,10 @@ func (s *server) executeCommand(ctx context.Context, raw json.RawMessage) (any, 
 		if err != nil {
 			return nil, jsonrpc2.NewError(codeRequestFailed, err.Error())
 		}
-		if !s.trusted(snap.Root) {
+		if !s.trusted(req) {
 			return nil, jsonrpc2.Errorf(codeRequestFailed, "%s is not trusted, so monoflake does not evaluate it; trust the workspace first", snap.Root)
 		}
-		s.setEnvironment(snap.Root, req, s.tracker.Reload(req))
+		s.recordAnswer(snap.Root, req, s.tracker.Reload(req))
 		return nil, nil
 	}
 	return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "unknown command %q", p.Command)

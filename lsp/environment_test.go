@@ -1,6 +1,8 @@
 package lsp
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,5 +177,39 @@ func TestEditorTrustCoversOnlyWorkspaceFolders(t *testing.T) {
 	inside := filepath.Join(root, "backend", "nix", "outputs.nix")
 	c.open(inside)
 	require.NotEqual(t, "untrusted", environmentOf(t, c, inside).State)
+	require.NoError(t, c.shutdown())
+}
+
+// A component whose .envrc direnv allows is trusted by the server exactly
+// as by the command line: the cache makes the one decision.
+func TestDirenvAllowedComponentIsTrusted(t *testing.T) {
+	evaltest.RequireTool(t, "nix")
+	evaltest.SetNixConfig(t)
+	root, err := filepath.EvalSymlinks(evaltest.CopyFixture(t, "monorepo"))
+	require.NoError(t, err)
+	data := t.TempDir()
+	envrc := filepath.Join(root, "backend", ".envrc")
+	require.NoError(t, os.WriteFile(envrc, []byte("use monoflake\n"), 0o644))
+	sum := sha256.Sum256([]byte(envrc + "\n" + "use monoflake\n"))
+	allow := filepath.Join(data, "direnv", "allow", hex.EncodeToString(sum[:]))
+	require.NoError(t, os.MkdirAll(filepath.Dir(allow), 0o755))
+	require.NoError(t, os.WriteFile(allow, []byte(envrc+"\n"), 0o644))
+	cache, err := evalcache.Open(evalcache.Options{Dir: t.TempDir(), DataDir: t.TempDir(), Getenv: func(k string) string {
+		if k == "XDG_DATA_HOME" {
+			return data
+		}
+		return ""
+	}})
+	require.NoError(t, err)
+	defer cache.Close()
+
+	c := newTestClient(t, Options{Cache: cache})
+	c.initialize(map[string]any{"trusted": false, "evaluation": map[string]any{"enabled": true}}, root)
+	backend := filepath.Join(root, "backend", "nix", "outputs.nix")
+	frontend := filepath.Join(root, "frontend", "nix", "outputs.nix")
+	c.open(backend)
+	c.open(frontend)
+	c.waitFor("backend to evaluate", func() bool { return c.sawEnvironmentState("backend", "fresh") })
+	require.Equal(t, "untrusted", environmentOf(t, c, frontend).State, "frontend has no allowed .envrc")
 	require.NoError(t, c.shutdown())
 }
