@@ -152,8 +152,25 @@ func xdgDataHome(getenv func(string) string) string {
 
 // Close waits for background work (pruning verification) to finish.
 func (c *Cache) Close() error {
-	c.bg.Wait()
+	return c.CloseContext(context.Background())
+}
+
+// CloseContext is Close for a caller that may be interrupted: it waits for
+// background work (verifying a pruned evaluation against the whole flake)
+// until ctx ends, then cancels what is left, killing its nix processes, and
+// waits for that.
+func (c *Cache) CloseContext(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		c.bg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 	c.bgCancel()
+	<-done
 	return nil
 }
 

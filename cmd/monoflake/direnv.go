@@ -110,7 +110,9 @@ func runDirenvExport(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return exitUsage
 	}
-	defer cache.Close()
+	// Closing waits for the check of a pruned evaluation (after a miss),
+	// after the output is written; an interrupt cuts it short.
+	defer cache.CloseContext(ctx)
 
 	res, req, err := direnvEnvironment(ctx, cache, dir, component, mode)
 	if err != nil {

@@ -43,7 +43,14 @@ func runEnv(ctx context.Context, c *cli, args []string) int {
 	if !ok || (*format != "bash" && *format != "json") {
 		return exitUsage
 	}
-	res, req, code := environment(ctx, c, f, path)
+	cache, ok := openCache(c)
+	if !ok {
+		return exitUsage
+	}
+	// Closing waits for the check of a pruned evaluation, so it comes after
+	// the answer is printed; an interrupt cuts the check short.
+	defer cache.CloseContext(ctx)
+	res, req, code := environment(ctx, c, cache, f, path)
 	if res == nil {
 		return code
 	}
@@ -79,18 +86,12 @@ func renderBash(c *cli, req evalcache.Request, res *evalcache.Result) []byte {
 // lookup that reads no more than the entry and the stats of its files, and
 // only on a miss the plan and an evaluation. It reports problems on stderr;
 // a nil Result means there is nothing to print.
-func environment(ctx context.Context, c *cli, f envFlags, path string) (*evalcache.Result, evalcache.Request, int) {
+func environment(ctx context.Context, c *cli, cache *evalcache.Cache, f envFlags, path string) (*evalcache.Result, evalcache.Request, int) {
 	mode, err := evalcache.ParseMode(f.mode)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return nil, evalcache.Request{}, exitUsage
 	}
-	cache, err := evalcache.Open(evalcache.Options{Getenv: c.getenv, Log: evalLog(c)})
-	if err != nil {
-		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
-		return nil, evalcache.Request{}, exitUsage
-	}
-	defer cache.Close()
 	var res *evalcache.Result
 	var req evalcache.Request
 	ok := false
@@ -121,6 +122,16 @@ func environment(ctx context.Context, c *cli, f envFlags, path string) (*evalcac
 		return res, req, exitStale
 	}
 	return res, req, exitOK
+}
+
+// openCache opens the evaluation cache, reporting a failure on stderr.
+func openCache(c *cli) (*evalcache.Cache, bool) {
+	cache, err := evalcache.Open(evalcache.Options{Getenv: c.getenv, Log: evalLog(c)})
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return nil, false
+	}
+	return cache, true
 }
 
 // evalLog sends evaluation messages to stderr when MONOFLAKE_LOG is set.
@@ -173,7 +184,12 @@ func runShell(ctx context.Context, c *cli, args []string) int {
 		}
 		command = []string{sh}
 	}
-	res, req, code := environment(ctx, c, f, path)
+	cache, ok := openCache(c)
+	if !ok {
+		return exitUsage
+	}
+	defer cache.CloseContext(ctx)
+	res, req, code := environment(ctx, c, cache, f, path)
 	if res == nil {
 		return code
 	}
