@@ -31,6 +31,10 @@ type Cache struct {
 	getenv  func(string) string
 	maxAge  time.Duration
 	maxSize int64
+	// settle is how long Trim leaves unreferenced environments and GC
+	// roots alone: another process may be evaluating the entry that will
+	// refer to them.
+	settle time.Duration
 
 	sem chan struct{} // bounds concurrent evaluations
 	ifd bool          // allow import from derivation
@@ -93,6 +97,7 @@ func Open(opts Options) (*Cache, error) {
 		getenv:  getenv,
 		maxAge:  orDefault(opts.MaxAge, 30*24*time.Hour),
 		maxSize: opts.MaxSize,
+		settle:  timeout,
 		sem:     make(chan struct{}, parallel),
 		ifd:     opts.AllowImportFromDerivation,
 		flights: map[string]*flight{},

@@ -517,11 +517,16 @@ func TestGCRootsAndTrim(t *testing.T) {
 		require.True(t, strings.HasSuffix(target, "-env"), target)
 	}
 
-	// An entry unused for longer than MaxAge goes, with its environment and
-	// root; the other stays.
+	// An entry unused for longer than MaxAge goes; its environment and root
+	// stay while another process might still be writing an entry that
+	// refers to them, and go once they are older than an evaluation takes.
 	old := time.Now().Add(-2 * time.Hour)
 	entry := c.entryPath(backend.ComponentDir, Scoped, "x86_64-linux")
 	require.NoError(t, os.Chtimes(entry, old, old))
+	require.NoError(t, c.Trim())
+	require.NoFileExists(t, entry)
+	require.FileExists(t, c.envPath(resBackend.DrvPath), "a young environment is left for a later trim")
+	c.settle = 0
 	require.NoError(t, c.Trim())
 	require.NoFileExists(t, entry)
 	require.NoFileExists(t, c.envPath(resBackend.DrvPath))

@@ -69,14 +69,22 @@ func (c *Cache) Trim() error {
 			wanted[filepath.Base(c.envPath(e.drv))] = true
 		}
 	}
+	// Another process may be between creating an environment or its GC
+	// root and writing the entry that refers to it; files younger than an
+	// evaluation may take are left for a later trim.
+	settled := time.Now().Add(-c.settle)
 	for _, sub := range []string{"envs", "roots"} {
 		files, _ := os.ReadDir(filepath.Join(c.dir, sub))
 		for _, f := range files {
 			// A profile is NAME plus its generations NAME-N-link.
 			name, _, _ := strings.Cut(f.Name(), "-")
-			if !wanted[name] && !wanted[f.Name()] {
-				os.Remove(filepath.Join(c.dir, sub, f.Name()))
+			if wanted[name] || wanted[f.Name()] {
+				continue
 			}
+			if info, err := os.Lstat(filepath.Join(c.dir, sub, f.Name())); err != nil || info.ModTime().After(settled) {
+				continue
+			}
+			os.Remove(filepath.Join(c.dir, sub, f.Name()))
 		}
 	}
 	// Pruning decisions and pruned flakes age out too, so a repository whose
