@@ -579,3 +579,33 @@ func TestGetMany(t *testing.T) {
 	}
 	require.Equal(t, Failed, results[4].State)
 }
+
+// Links inside a source directory nix copies are recorded as links, never
+// followed: a loop or a link out of the repository costs nothing.
+func TestSymlinksInSourcesAreNotFollowed(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	require.NoError(t, os.Symlink(".", filepath.Join(root, "backend", "src", "loop")))
+	require.NoError(t, os.Symlink("/", filepath.Join(root, "backend", "src", "everything")))
+	evaltest.Git(t, root, "add", "-A")
+	c, _ := testCache(t, root, Options{})
+	ctx := context.Background()
+	// The frontend shell builds backend's package, which copies backend/src.
+	req := monorepoRequest(root, "frontend", "frontend")
+	res, err := c.Get(ctx, req)
+	require.NoError(t, err)
+	require.Equal(t, Fresh, res.State, "%v", res.Err)
+	require.Contains(t, res.Files, filepath.Join(root, "backend", "src", "loop"))
+	for _, f := range res.Files {
+		require.True(t, strings.HasPrefix(f, root), "a dependency outside the repository: %s", f)
+	}
+	res, err = c.Get(ctx, req)
+	require.NoError(t, err)
+	require.True(t, res.Hit)
+
+	// Pointing a link elsewhere is a change.
+	require.NoError(t, os.Remove(filepath.Join(root, "backend", "src", "loop")))
+	require.NoError(t, os.Symlink("..", filepath.Join(root, "backend", "src", "loop")))
+	_, ok := c.Cached(ctx, req)
+	require.False(t, ok)
+}

@@ -22,7 +22,7 @@ import (
 
 // cacheVersion changes whenever the record format or the evaluation
 // expression changes meaning; it is part of every key.
-const cacheVersion = "monoflake-evalcache-2"
+const cacheVersion = "monoflake-evalcache-3"
 
 // record is what the cache remembers about one devShell of one component:
 // the files it was evaluated from (with their stats and hashes), the
@@ -59,6 +59,10 @@ type dep struct {
 	Inode uint64 `json:"inode"`
 	Hash  string `json:"hash"` // "" when missing; listing hash for directories
 	Dir   bool   `json:"dir,omitempty"`
+	// Link marks a symbolic link: recorded by its target, never followed,
+	// as nix copies links as links (and a link may lead out of the
+	// repository, or into a loop).
+	Link bool `json:"link,omitempty"`
 	// Tool marks the nix binary: part of the key, not a file to watch.
 	Tool bool `json:"tool,omitempty"`
 }
@@ -67,7 +71,7 @@ type dep struct {
 // valid dependency: creating it must invalidate the entry.
 func snapshotDep(path string) (dep, error) {
 	d := dep{Path: path}
-	info, err := os.Stat(path)
+	info, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return d, nil
 	}
@@ -75,12 +79,13 @@ func snapshotDep(path string) (dep, error) {
 		return d, fmt.Errorf("stat %s: %w", path, err)
 	}
 	d.setStat(info)
-	d.Hash, err = contentHash(path, d.Dir)
+	d.Hash, err = contentHash(path, d.Dir, d.Link)
 	return d, err
 }
 
 func (d *dep) setStat(info fs.FileInfo) {
 	d.Size, d.MTime, d.Dir = info.Size(), info.ModTime().UnixNano(), info.IsDir()
+	d.Link = info.Mode()&fs.ModeSymlink != 0
 	if st, ok := info.Sys().(*syscall.Stat_t); ok {
 		d.Inode = uint64(st.Ino)
 	}
@@ -88,8 +93,16 @@ func (d *dep) setStat(info fs.FileInfo) {
 
 // contentHash hashes a file's bytes, or a directory's sorted entry names and
 // kinds (its files are dependencies of their own).
-func contentHash(path string, dir bool) (string, error) {
+func contentHash(path string, dir, link bool) (string, error) {
 	h := sha256.New()
+	if link {
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "", fmt.Errorf("read link %s: %w", path, err)
+		}
+		fmt.Fprintf(h, "link\x00%s", target)
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
 	if dir {
 		entries, err := os.ReadDir(path)
 		if err != nil {
@@ -148,7 +161,7 @@ func validate(deps []dep) (fresh []dep, ok, changed bool) {
 func validateRange(deps, fresh []dep) (ok, changed bool) {
 	for i, d := range deps {
 		fresh[i] = d
-		info, err := os.Stat(d.Path)
+		info, err := os.Lstat(d.Path)
 		if err != nil {
 			if d.Hash == "" && errors.Is(err, fs.ErrNotExist) {
 				continue
@@ -160,13 +173,13 @@ func validateRange(deps, fresh []dep) (ok, changed bool) {
 		}
 		cur := d
 		cur.setStat(info)
-		if cur.Size == d.Size && cur.MTime == d.MTime && cur.Inode == d.Inode && cur.Dir == d.Dir {
+		if cur.Size == d.Size && cur.MTime == d.MTime && cur.Inode == d.Inode && cur.Dir == d.Dir && cur.Link == d.Link {
 			continue
 		}
-		if d.Tool || cur.Dir != d.Dir || (!cur.Dir && cur.Size != d.Size) {
+		if d.Tool || cur.Dir != d.Dir || cur.Link != d.Link || (!cur.Dir && cur.Size != d.Size) {
 			return false, false
 		}
-		h, err := contentHash(d.Path, d.Dir)
+		h, err := contentHash(d.Path, d.Dir, d.Link)
 		if err != nil || h != d.Hash {
 			return false, false
 		}
@@ -318,7 +331,7 @@ func decodeDep(line string) (dep, error) {
 	if len(f) != 6 {
 		return dep{}, fmt.Errorf("malformed dependency line %q", line)
 	}
-	d := dep{Path: f[0], Hash: f[4], Dir: strings.Contains(f[5], "d"), Tool: strings.Contains(f[5], "t")}
+	d := dep{Path: f[0], Hash: f[4], Dir: strings.Contains(f[5], "d"), Link: strings.Contains(f[5], "l"), Tool: strings.Contains(f[5], "t")}
 	if strings.HasPrefix(d.Path, `"`) {
 		p, err := strconv.Unquote(d.Path)
 		if err != nil {
@@ -350,6 +363,9 @@ func encodeRecord(r *record) ([]byte, error) {
 		flags := "-"
 		if d.Dir {
 			flags += "d"
+		}
+		if d.Link {
+			flags += "l"
 		}
 		if d.Tool {
 			flags += "t"
