@@ -38,20 +38,27 @@ type nixOutput struct {
 	Stderr []byte
 }
 
-func (r runner) run(ctx context.Context, dir string, args ...string) (nixOutput, error) {
-	if r.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, r.timeout)
-		defer cancel()
-	}
-	cmd := exec.CommandContext(ctx, r.nix, append(append([]string{}, experimental...), args...)...)
-	cmd.Dir = dir
+// groupCommand runs nix in a process group of its own, killed whole when
+// ctx ends, so no builder or helper it started outlives a cancellation.
+func groupCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
 		// The negative pid addresses the whole process group.
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+func (r runner) run(ctx context.Context, dir string, args ...string) (nixOutput, error) {
+	if r.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.timeout)
+		defer cancel()
+	}
+	cmd := groupCommand(ctx, r.nix, append(append([]string{}, experimental...), args...)...)
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
@@ -82,9 +89,7 @@ func NixVersion(ctx context.Context, nix string) (string, error) {
 	if err != nil {
 		return "", ErrNixMissing
 	}
-	cmd := exec.CommandContext(ctx, path, "--version")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.Output()
+	out, err := groupCommand(ctx, path, "--version").Output()
 	if err != nil {
 		return "", fmt.Errorf("running %s --version failed, so devShells cannot be evaluated: %w", path, err)
 	}
