@@ -1,6 +1,7 @@
 package evalcache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -67,4 +68,72 @@ func componentList(s *analysis.Snapshot) string {
 		return "none found"
 	}
 	return strings.Join(names, ", ")
+}
+
+// PlanPath indexes the repository around path and plans its request: what
+// a cache miss needs and a hit never does.
+func PlanPath(ctx context.Context, path, component string, mode Mode) (Request, error) {
+	s, err := analysis.Load(ctx, path)
+	if err != nil {
+		return Request{}, err
+	}
+	return Plan(s, path, component, mode)
+}
+
+// EnvironmentFor is the environment of the component holding path (or the
+// component named, looked for as DIR/NAME in path's directory and its
+// parents). It answers from the cache by directory first, which needs no
+// indexing of the repository, so a hit costs a few stats; only a miss
+// indexes the repository, plans and evaluates. vouched is trust the caller
+// grants on top of the cache's own (direnv running an allowed .envrc).
+// Evaluation failures come back as a Result in state stale or failed.
+func (c *Cache) EnvironmentFor(ctx context.Context, path, component string, mode Mode, vouched bool) (*Result, Request, error) {
+	if res, req, ok := c.cachedFor(ctx, path, component, mode, vouched); ok {
+		return res, req, nil
+	}
+	req, err := PlanPath(ctx, path, component, mode)
+	if err != nil {
+		return nil, req, err
+	}
+	req.Trusted = req.Trusted || vouched
+	res, err := c.Get(ctx, req)
+	if err != nil {
+		return nil, req, err
+	}
+	_ = c.TrimIfDue() // trimming is housekeeping: its failure costs disk, not the answer
+	return res, req, nil
+}
+
+// cachedFor looks the entry up by directory; see EnvironmentFor.
+func (c *Cache) cachedFor(ctx context.Context, path, component string, mode Mode, vouched bool) (*Result, Request, bool) {
+	paths := []string{path}
+	if component != "" {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, Request{}, false
+		}
+		paths = nil
+		for d := abs; ; d = filepath.Dir(d) {
+			paths = append(paths, filepath.Join(d, component))
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	for _, p := range paths {
+		res, req, ok := c.Lookup(ctx, p, mode, "")
+		if req.Root == "" || (component != "" && component != req.Component) {
+			continue
+		}
+		if ok {
+			return res, req, true
+		}
+		if res != nil && res.State == Untrusted && vouched {
+			req.Trusted = true
+			res, ok := c.Cached(ctx, req)
+			return res, req, ok
+		}
+		return nil, req, false
+	}
+	return nil, Request{}, false
 }

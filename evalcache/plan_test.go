@@ -44,3 +44,36 @@ func TestPlanPrunesWithTheModel(t *testing.T) {
 	require.ErrorContains(t, err, "there is no component nosuch")
 	require.ErrorContains(t, err, "analytics, backend, frontend, infra")
 }
+
+// EnvironmentFor evaluates on a miss and answers later visits from the
+// cache by directory, also for a component named from elsewhere.
+func TestEnvironmentFor(t *testing.T) {
+	requireTool(t, "nix")
+	root := copyFixture(t, "monorepo")
+	ctx := context.Background()
+	c, _ := testCache(t, root, Options{})
+	res, req, err := c.EnvironmentFor(ctx, filepath.Join(root, "backend", "src"), "", Scoped, false)
+	require.NoError(t, err)
+	require.Equal(t, "backend", req.Component)
+	require.Equal(t, Fresh, res.State)
+	require.False(t, res.Hit)
+	for _, q := range []struct{ path, component string }{
+		{filepath.Join(root, "backend"), ""},
+		{root, "backend"},
+		{filepath.Join(root, "frontend"), "backend"},
+	} {
+		res, req, err := c.EnvironmentFor(ctx, q.path, q.component, Scoped, false)
+		require.NoError(t, err)
+		require.True(t, res.Hit, "%+v", q)
+		require.Equal(t, "backend", req.Component)
+	}
+
+	// An untrusted repository is evaluated only when the caller vouches.
+	c2, _ := testCache(t, "", Options{})
+	res, _, err = c2.EnvironmentFor(ctx, filepath.Join(root, "infra"), "", Scoped, false)
+	require.NoError(t, err)
+	require.Equal(t, Untrusted, res.State)
+	res, _, err = c2.EnvironmentFor(ctx, filepath.Join(root, "infra"), "", Scoped, true)
+	require.NoError(t, err)
+	require.Equal(t, Fresh, res.State)
+}

@@ -114,7 +114,10 @@ func runDirenvExport(ctx context.Context, c *cli, args []string) int {
 	// after the output is written; an interrupt cuts it short.
 	defer cache.CloseContext(ctx)
 
-	res, req, err := direnvEnvironment(ctx, cache, dir, component, mode)
+	// direnv runs only .envrc files the user allowed, in their own
+	// directory, so an allowed .envrc here is the user's consent to evaluate
+	// the devShell it asks for, even below a component rather than in it.
+	res, req, err := cache.EnvironmentFor(ctx, dir, component, mode, cache.Trusted(dir))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return exitFindings
@@ -143,64 +146,6 @@ func runDirenvExport(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "monoflake: %s: evaluation failed and no earlier environment is cached: %s\n", req.Component, evalErrorLine(req.Root, res.Err))
 		return exitFindings
 	}
-}
-
-// direnvEnvironment answers from the cache by directory first, which needs
-// no indexing of the repository: that keeps a direnv load on a cache hit
-// cheap. Only a miss plans the request from the model and evaluates.
-//
-// direnv runs only .envrc files the user allowed, in their own directory, so
-// an allowed .envrc here is the user's consent to evaluate the devShell it
-// asks for, even when it sits below a component rather than in it.
-func direnvEnvironment(ctx context.Context, cache *evalcache.Cache, dir, component string, mode evalcache.Mode) (*evalcache.Result, evalcache.Request, error) {
-	allowed := cache.Trusted(dir)
-	if res, req, ok := cachedForDirenv(ctx, cache, dir, component, mode, allowed); ok {
-		return res, req, nil
-	}
-	req, err := planFor(ctx, dir, component, mode)
-	if err != nil {
-		return nil, req, err
-	}
-	req.Trusted = req.Trusted || allowed
-	res, err := cache.Get(ctx, req)
-	if err != nil {
-		return nil, req, err
-	}
-	return res, req, nil
-}
-
-// cachedForDirenv looks the entry up by directory. Without a name that is
-// the component holding dir. A named component is looked for in DIR/NAME
-// for dir and each of its parents (Lookup also walks up from there, which
-// covers dir lying inside it), so `use monoflake backend` at the root or
-// in a sibling is a hit without indexing too.
-func cachedForDirenv(ctx context.Context, cache *evalcache.Cache, dir, component string, mode evalcache.Mode, allowed bool) (*evalcache.Result, evalcache.Request, bool) {
-	paths := []string{dir}
-	if component != "" {
-		paths = nil
-		for d := dir; ; d = filepath.Dir(d) {
-			paths = append(paths, filepath.Join(d, component))
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	for _, path := range paths {
-		res, req, ok := cache.Lookup(ctx, path, mode, "")
-		if req.Root == "" || (component != "" && component != req.Component) {
-			continue
-		}
-		if ok {
-			return res, req, true
-		}
-		if res != nil && res.State == evalcache.Untrusted && allowed {
-			req.Trusted = true
-			res, ok := cache.Cached(ctx, req)
-			return res, req, ok
-		}
-		return nil, req, false
-	}
-	return nil, evalcache.Request{}, false
 }
 
 // direnvWatches is DIRENV_WATCHES with files added, or "" to leave it to

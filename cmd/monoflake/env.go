@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 
@@ -92,23 +93,10 @@ func environment(ctx context.Context, c *cli, cache *evalcache.Cache, f envFlags
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return nil, evalcache.Request{}, exitUsage
 	}
-	var res *evalcache.Result
-	var req evalcache.Request
-	ok := false
-	if f.component == "" {
-		res, req, ok = cache.Lookup(ctx, path, mode, "")
-	}
-	if !ok {
-		if req, err = planFor(ctx, path, f.component, mode); err != nil {
-			fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
-			return nil, req, exitFindings
-		}
-		res, err = cache.Get(ctx, req)
-		if err != nil {
-			fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
-			return nil, req, exitFindings
-		}
-		defer cache.TrimIfDue()
+	res, req, err := cache.EnvironmentFor(ctx, path, f.component, mode, false)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+		return nil, req, exitFindings
 	}
 	switch res.State {
 	case evalcache.Untrusted:
@@ -220,7 +208,7 @@ func runTrust(ctx context.Context, c *cli, args []string) int {
 		return exitUsage
 	}
 	abs, err := filepath.Abs(dir)
-	if err == nil && !isDir(abs) {
+	if info, statErr := os.Stat(abs); err == nil && (statErr != nil || !info.IsDir()) {
 		err = fmt.Errorf("%s is not a directory", dir)
 	}
 	if err != nil {

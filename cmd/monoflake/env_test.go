@@ -120,14 +120,14 @@ func TestPlanFor(t *testing.T) {
 		{filepath.Join(sub, "frontend/src"), "", filepath.Join(sub, "frontend"), filepath.Join(sub, "frontend"), "default"},
 	}
 	for _, tt := range tests {
-		req, err := planFor(context.Background(), tt.path, tt.component, "")
+		req, err := evalcache.PlanPath(context.Background(), tt.path, tt.component, "")
 		require.NoError(t, err, tt.path)
 		require.Equal(t, tt.root, req.Root, tt.path)
 		require.Equal(t, tt.dir, req.ComponentDir, tt.path)
 		require.Equal(t, tt.shell, req.Shell, tt.path)
 	}
-	_, err := planFor(context.Background(), mono, "nosuch", "")
+	_, err := evalcache.PlanPath(context.Background(), mono, "nosuch", "")
 	require.ErrorContains(t, err, "there is no component nosuch")
-	_, err = planFor(context.Background(), mono, "", "")
+	_, err = evalcache.PlanPath(context.Background(), mono, "", "")
 	require.ErrorIs(t, err, evalcache.ErrNoDevShell, "the fixture's flake has no devShells.default")
 }
