@@ -44,7 +44,8 @@ func main() {
 	}
 }
 
-type download struct {
+// moduleInfo is what `go mod download -json` prints of a module.
+type moduleInfo struct {
 	Dir   string
 	Sum   string
 	Error string
@@ -53,31 +54,49 @@ type download struct {
 // fetch downloads the grammar module, refuses it unless its hash is
 // wantSum, and copies its sources into dest.
 func fetch(dest, wantSum string) error {
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("go", "mod", "download", "-json", grammarModule+"@"+grammarVersion)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	var d download
-	if err := json.Unmarshal(stdout.Bytes(), &d); err != nil {
-		return fmt.Errorf("go mod download %s@%s failed: %v %s", grammarModule, grammarVersion, runErr, bytes.TrimSpace(stderr.Bytes()))
-	}
-	if d.Error != "" {
-		return fmt.Errorf("cannot download %s@%s: %s", grammarModule, grammarVersion, d.Error)
+	d, err := download(grammarModule + "@" + grammarVersion)
+	if err != nil {
+		return err
 	}
 	if d.Sum != wantSum {
 		return fmt.Errorf("%s@%s has module hash %s, want %s; refusing to use it", grammarModule, grammarVersion, d.Sum, wantSum)
+	}
+	// The runtime's header must match the runtime go.mod links in, so it is
+	// downloaded at the version go.mod requires (go mod download without a
+	// version uses the main module's requirement and checks go.sum). A
+	// plain `go list -m` reports no Dir until the module is in the module
+	// cache, which a new machine's is not.
+	rt, err := download(runtimeModule)
+	if err != nil {
+		return err
 	}
 	for _, name := range grammarFiles {
 		if err := copyFile(filepath.Join(d.Dir, "src", name), filepath.Join(dest, name)); err != nil {
 			return err
 		}
 	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", runtimeModule).Output()
-	if err != nil {
-		return fmt.Errorf("locate %s (is it in go.mod?): %w", runtimeModule, err)
+	return copyFile(filepath.Join(rt.Dir, "include", "tree_sitter", "api.h"), filepath.Join(dest, "tree_sitter", "api.h"))
+}
+
+// download fetches one module into the module cache through the Go
+// tooling, which verifies it against go.sum or the checksum database, and
+// reports where it is.
+func download(module string) (moduleInfo, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("go", "mod", "download", "-json", module)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	var d moduleInfo
+	if err := json.Unmarshal(stdout.Bytes(), &d); err != nil {
+		return d, fmt.Errorf("go mod download %s failed: %v %s", module, runErr, bytes.TrimSpace(stderr.Bytes()))
 	}
-	runtimeDir := string(bytes.TrimSpace(out))
-	return copyFile(filepath.Join(runtimeDir, "include", "tree_sitter", "api.h"), filepath.Join(dest, "tree_sitter", "api.h"))
+	if d.Error != "" {
+		return d, fmt.Errorf("cannot download %s: %s", module, d.Error)
+	}
+	if d.Dir == "" {
+		return d, fmt.Errorf("go mod download %s reported no folder for the module", module)
+	}
+	return d, nil
 }
 
 // copyFile writes through a temporary file and a rename so that an

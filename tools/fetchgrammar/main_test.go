@@ -29,3 +29,19 @@ func TestFetchRefusesAnotherHash(t *testing.T) {
 	entries, _ := os.ReadDir(dest)
 	require.Empty(t, entries, "nothing is copied from a module with the wrong hash")
 }
+
+// A new machine starts with an empty module cache: the fetch must download
+// both modules itself, not assume an earlier build put them there.
+func TestFetchFromAnEmptyModuleCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads two modules through the module proxy")
+	}
+	t.Setenv("GOMODCACHE", t.TempDir())
+	// Module cache files are read-only; let the test's cleanup remove them.
+	t.Setenv("GOFLAGS", "-modcacherw")
+	dest := t.TempDir()
+	require.NoError(t, fetch(dest, grammarSum))
+	info, err := os.Stat(filepath.Join(dest, "tree_sitter", "api.h"))
+	require.NoError(t, err)
+	require.NotZero(t, info.Size())
+}
