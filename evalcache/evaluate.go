@@ -89,7 +89,7 @@ func (c *Cache) installable(req Request, flakeFile, attr string) []string {
 func (c *Cache) evalDrvPath(ctx context.Context, req Request, flakeFile string) (evaluation, error) {
 	args := append([]string{"eval", "--raw", "-vv", "--option", "allow-import-from-derivation", strconv.FormatBool(c.ifd)},
 		c.installable(req, flakeFile, ".drvPath")...)
-	out, err := c.run.run(ctx, req.Root, args...)
+	out, err := c.runFlake(ctx, req.Root, args...)
 	ev := evaluation{drvPath: strings.TrimSpace(string(out.Stdout)), stderr: out.Stderr}
 	ev.read = c.readFiles(req, out.Stderr)
 	if err != nil {
@@ -114,7 +114,7 @@ func (c *Cache) evalAndBuild(ctx context.Context, req Request, flakeFile, profil
 	}
 	args := append([]string{"print-dev-env", "--json", "-vv", "--option", "allow-import-from-derivation", strconv.FormatBool(c.ifd),
 		"--profile", profile}, c.installable(req, flakeFile, "")...)
-	out, err := c.run.run(ctx, req.Root, args...)
+	out, err := c.runFlake(ctx, req.Root, args...)
 	ev := evaluation{stderr: out.Stderr, read: c.readFiles(req, out.Stderr)}
 	if err != nil {
 		return ev, nil, err
