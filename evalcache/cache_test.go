@@ -357,21 +357,28 @@ func TestConcurrentGetsEvaluateOnce(t *testing.T) {
 	other, err := Open(Options{Dir: c.Dir(), DataDir: c.dataDir, Log: log})
 	require.NoError(t, err)
 	req := monorepoRequest(root, "infra", "infra")
-	var wg sync.WaitGroup
+	// require stops only the goroutine that calls it, so the goroutines
+	// hand their results back and the test goroutine checks them.
+	type answer struct {
+		res *Result
+		err error
+	}
+	answers := make(chan answer, 8)
 	for i := range 8 {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			cache := c
 			if i%2 == 1 {
 				cache = other
 			}
 			res, err := cache.Get(context.Background(), req)
-			require.NoError(t, err)
-			require.Equal(t, "1", res.Env.Variables["TF_IN_AUTOMATION"].Value)
+			answers <- answer{res, err}
 		}()
 	}
-	wg.Wait()
+	for range 8 {
+		a := <-answers
+		require.NoError(t, a.err)
+		require.Equal(t, "1", a.res.Env.Variables["TF_IN_AUTOMATION"].Value)
+	}
 	require.Equal(t, 1, log.count("msg=evaluated"))
 }
 
