@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/monoflake/monoflake/analysis/analysistest"
 )
 
 func TestDiscovery(t *testing.T) {
-	root := extractArchive(t, "testdata/discovery.txtar")
+	root, _ := analysistest.WriteArchive(t, "testdata/discovery.txtar")
 	s, err := Load(context.Background(), root)
 	require.NoError(t, err)
 	got := map[string][]string{}

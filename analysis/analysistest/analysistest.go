@@ -9,9 +9,10 @@
 package analysistest
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -71,34 +72,116 @@ func WriteArchive(t testing.TB, path string) (root string, files map[string]stri
 	return root, files
 }
 
-var directiveRe = regexp.MustCompile(`@([a-z]+)\(([^)]*)\)`)
-
 // Directive is one `@name(arg, ...)` found in a comment.
 type Directive struct {
 	Name string
-	Args []string // trimmed, quotes removed
+	Args []string // trimmed; quoted arguments unquoted
 	// Code is the line's text before its comment, and LineStart the byte
 	// offset of the line in the file.
 	Code      string
 	LineStart int
 }
 
-// Directives returns the directives of a file's comments, in order.
-func Directives(src string) []Directive {
+// ParseDirectives returns the directives of a file's comments, in order.
+// An argument is a bare word (up to the next comma or parenthesis) or a
+// double-quoted string in which \" and \\ stand for themselves, so
+// messages with commas and parentheses can be expected.
+func ParseDirectives(src string) ([]Directive, error) {
 	var out []Directive
 	lineStart := 0
-	for _, line := range strings.SplitAfter(src, "\n") {
-		code, comment, _ := strings.Cut(line, "#")
-		for _, m := range directiveRe.FindAllStringSubmatch(comment, -1) {
-			var args []string
-			for _, a := range strings.Split(m[2], ",") {
-				args = append(args, strings.Trim(strings.TrimSpace(a), `"`))
+	for i, line := range strings.SplitAfter(src, "\n") {
+		cut := commentStart(line)
+		code, comment := line[:cut], line[cut:]
+		for {
+			at := strings.IndexByte(comment, '@')
+			if at < 0 {
+				break
 			}
-			out = append(out, Directive{Name: m[1], Args: args, Code: code, LineStart: lineStart})
+			comment = comment[at+1:]
+			name := 0
+			for name < len(comment) && comment[name] >= 'a' && comment[name] <= 'z' {
+				name++
+			}
+			if name == 0 || name >= len(comment) || comment[name] != '(' {
+				continue
+			}
+			args, rest, err := parseArgs(comment[name+1:])
+			if err != nil {
+				return nil, fmt.Errorf("line %d: @%s: %w", i+1, comment[:name], err)
+			}
+			out = append(out, Directive{Name: comment[:name], Args: args, Code: code, LineStart: lineStart})
+			comment = rest
 		}
 		lineStart += len(line)
 	}
-	return out
+	return out, nil
+}
+
+// Directives is ParseDirectives for sources known to be well formed.
+func Directives(src string) []Directive {
+	ds, _ := ParseDirectives(src)
+	return ds
+}
+
+// commentStart returns where the line's # comment starts (len(line) if it
+// has none), skipping # inside double-quoted strings.
+func commentStart(line string) int {
+	inString := false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == '\\' && inString:
+			i++
+		case c == '"':
+			inString = !inString
+		case c == '#' && !inString:
+			return i
+		}
+	}
+	return len(line)
+}
+
+// parseArgs reads arguments up to the closing parenthesis and returns them
+// with the text after it.
+func parseArgs(s string) ([]string, string, error) {
+	var args []string
+	for {
+		s = strings.TrimLeft(s, " \t")
+		var arg string
+		if strings.HasPrefix(s, `"`) {
+			var b strings.Builder
+			i := 1
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\') {
+					i++
+				}
+				b.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, "", errors.New("unterminated string")
+			}
+			arg, s = b.String(), strings.TrimLeft(s[i+1:], " \t")
+		} else {
+			j := strings.IndexAny(s, ",)")
+			if j < 0 {
+				return nil, "", errors.New("missing )")
+			}
+			arg, s = strings.TrimSpace(s[:j]), s[j:]
+		}
+		if s == "" {
+			return nil, "", errors.New("missing )")
+		}
+		if arg != "" || s[0] == ',' || len(args) > 0 {
+			args = append(args, arg)
+		}
+		switch s[0] {
+		case ')':
+			return args, s[1:], nil
+		case ',':
+			s = s[1:]
+		default:
+			return nil, "", fmt.Errorf("unexpected %q after an argument", s[0])
+		}
+	}
 }
 
 // Find returns the byte range in the file of needle's first occurrence on
