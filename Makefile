@@ -23,11 +23,10 @@ $(GRAMMAR):
 build: $(GRAMMAR)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/monoflake
 
-# Show what monoflake finds in the bundled monorepo.
+# Show what monoflake finds in the bundled monorepo and, with nix, one
+# component's devShell from scoped evaluation.
 run: build
-	@echo '== components =='; $(BIN) components testdata/monorepo
-	@echo; echo '== graph =='; $(BIN) graph testdata/monorepo
-	@echo; echo '== diagnostics =='; $(BIN) check testdata/monorepo && echo 'no problems found'; true
+	@tools/demo $(BIN)
 
 # Installs nix, direnv, neovim and node when missing (needs root and apt).
 deps:
