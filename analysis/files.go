@@ -8,10 +8,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/monoflake/monoflake/analysis/gitsafe"
 )
 
 // maxFileSize bounds what is read of one .nix file; larger files are
@@ -82,12 +83,9 @@ func gitNixFiles(ctx context.Context, root string) ([]string, error) {
 		// would list paths relative to a different top.
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, "git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--", "*.nix")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := gitsafe.Output(ctx, root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--", "*.nix")
 	if err != nil {
-		return nil, fmt.Errorf("git ls-files: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+		return nil, err
 	}
 	var files []string
 	for _, rel := range bytes.Split(out, []byte{0}) {

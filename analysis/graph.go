@@ -1,13 +1,13 @@
 package analysis
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/monoflake/monoflake/analysis/gitsafe"
 )
 
 // Edge is a dependency of one component on another: From references at
@@ -84,44 +84,21 @@ func Affected(ctx context.Context, s *Snapshot, since string) ([]*Component, err
 // changedFiles lists absolute paths changed between since and the work
 // tree, plus untracked files.
 func changedFiles(ctx context.Context, root, since string) (map[string]bool, error) {
-	top, err := gitOutput(ctx, root, "rev-parse", "--show-toplevel")
-	if err != nil {
+	if _, err := gitsafe.Output(ctx, root, "rev-parse", "--show-toplevel"); err != nil {
 		return nil, fmt.Errorf("%s is not in a git repository: %w", root, err)
 	}
-	base := strings.TrimSpace(string(top))
-	if _, err := gitOutput(ctx, root, "rev-parse", "--verify", "--quiet", since+"^{commit}"); err != nil {
+	if _, err := gitsafe.Output(ctx, root, "rev-parse", "--verify", "--quiet", since+"^{commit}"); err != nil {
 		return nil, fmt.Errorf("unknown git revision %q", since)
 	}
-	diff, err := gitOutput(ctx, root, "diff", "--name-only", "-z", "--no-renames", since, "--")
+	// Compared without git diff, whose look at the working tree runs the
+	// repository's filters.
+	paths, err := gitsafe.Changed(ctx, root, since)
 	if err != nil {
 		return nil, err
 	}
-	untracked, err := gitOutput(ctx, root, "ls-files", "-z", "--others", "--exclude-standard")
-	if err != nil {
-		return nil, err
-	}
-	// diff names paths from the top of the work tree, ls-files from root.
-	out := map[string]bool{}
-	for _, list := range []struct {
-		dir   string
-		names []byte
-	}{{base, diff}, {root, untracked}} {
-		for _, part := range bytes.Split(list.names, []byte{0}) {
-			if len(part) > 0 {
-				out[filepath.Join(list.dir, string(part))] = true
-			}
-		}
-	}
-	return out, nil
-}
-
-func gitOutput(ctx context.Context, dir string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("git %s: %w: %s", args[0], err, bytes.TrimSpace(stderr.Bytes()))
+	out := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		out[p] = true
 	}
 	return out, nil
 }
