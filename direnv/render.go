@@ -25,6 +25,9 @@ type Export struct {
 	// Stale marks Env as the last good environment of a failed evaluation:
 	// MONOFLAKE_STALE=1 is exported.
 	Stale bool
+	// PruningOff says why every module was evaluated (see
+	// evalcache.Result); it is exported as MONOFLAKE_PRUNING_OFF.
+	PruningOff string
 	// Watch lists the files the environment depends on; direnv reloads when
 	// one of them changes. They are passed to watch_file, unless
 	// DirenvWatches is set.
@@ -168,6 +171,9 @@ func renderMarkers(b *bytes.Buffer, e Export) {
 		b.WriteString("export MONOFLAKE_STALE=1\n")
 	} else {
 		b.WriteString("unset MONOFLAKE_STALE\n")
+	}
+	if e.PruningOff != "" {
+		b.WriteString("export MONOFLAKE_PRUNING_OFF=" + Quote(e.PruningOff) + "\n")
 	}
 }
 

@@ -65,6 +65,39 @@ func testCache(t *testing.T, root string, opts Options) (*Cache, *syncBuffer) {
 	return c, log
 }
 
+// cached is the cache's answer for req without running nix, if it has one.
+func cached(t testing.TB, c *Cache, req Request) (*Result, bool) {
+	t.Helper()
+	req, err := normalize(req)
+	require.NoError(t, err)
+	f := c.lookup(c.entryPath(req.ComponentDir, req.Mode, req.System), &req)
+	return f.hit, f.hit != nil
+}
+
+// lookupPath is the cache's answer for a path, found by directory.
+func lookupPath(c *Cache, path string) (*Result, Request, bool) {
+	f, req, ok := c.findByPath(path, "", Scoped)
+	return f.hit, req, ok && f.hit != nil
+}
+
+// fakeNix writes a stand-in for nix that answers --version like nix 2.8
+// and runs body for everything else.
+func fakeNix(t *testing.T, body string) string {
+	t.Helper()
+	nix := filepath.Join(t.TempDir(), "nix")
+	script := "#!/bin/bash\ncase \"$*\" in *--version*) echo 'nix (Nix) 2.8.0'; exit 0;; esac\n" + body + "\n"
+	require.NoError(t, os.WriteFile(nix, []byte(script), 0o755))
+	return nix
+}
+
+// flakeDir is a folder with a flake.nix, which is all trust needs.
+func flakeDir(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "flake.nix"), []byte("{ outputs = _: { }; }\n"), 0o644))
+	return root
+}
+
 func monorepoRequest(root, component, shell string) Request {
 	return Request{Root: root, Component: component, ComponentDir: filepath.Join(root, component), Shell: shell, System: "x86_64-linux"}
 }
@@ -145,15 +178,15 @@ func TestGetCachesAndRevalidates(t *testing.T) {
 	// Another Cache on the same folder (another process) sees the entry.
 	other, err := Open(Options{Dir: c.Dir(), DataDir: c.dataDir, Nix: "/nonexistent/nix"})
 	require.NoError(t, err)
-	res, ok := other.Cached(ctx, req)
+	res, ok := cached(t, other, req)
 	require.True(t, ok)
 	require.Equal(t, "9090", res.Env.Variables["BACKEND_PORT"].Value)
 
-	res, found, ok := other.Lookup(ctx, filepath.Join(root, "backend/src/main.rs"), "", "x86_64-linux")
+	res, found, ok := lookupPath(other, filepath.Join(root, "backend/src/main.rs"))
 	require.True(t, ok)
 	require.Equal(t, "backend", found.Shell)
 	require.Equal(t, "9090", res.Env.Variables["BACKEND_PORT"].Value)
-	_, _, ok = other.Lookup(ctx, filepath.Join(root, "frontend/src/index.js"), "", "x86_64-linux")
+	_, _, ok = lookupPath(other, filepath.Join(root, "frontend/src/index.js"))
 	require.False(t, ok, "frontend was never evaluated")
 }
 
@@ -209,12 +242,15 @@ func TestPruning(t *testing.T) {
 		require.NoError(t, err)
 		return res
 	}
+	complete := func(t *testing.T) *Pruned {
+		return prunedFor(t, root, "nix/pkgs.nix", "backend/nix/outputs.nix", "frontend/nix/outputs.nix")
+	}
 
-	t.Run("right modules: same derivation, verified", func(t *testing.T) {
+	t.Run("right modules: same derivation, verified once", func(t *testing.T) {
 		want := full(t, "frontend", "frontend")
 		c, log := testCache(t, root, Options{})
 		req := monorepoRequest(root, "frontend", "frontend")
-		req.Pruned = prunedFor(t, root, "nix/pkgs.nix", "backend/nix/outputs.nix", "frontend/nix/outputs.nix")
+		req.Pruned = complete(t)
 		res, err := c.Get(ctx, req)
 		require.NoError(t, err)
 		require.True(t, res.Pruned)
@@ -224,36 +260,69 @@ func TestPruning(t *testing.T) {
 			require.False(t, isUnder(f, c.Dir()), "%s is the cache's, not one to watch", f)
 		}
 		c.bg.Wait()
-		require.FileExists(t, c.verifiedPath(normalized(t, req)))
+		require.FileExists(t, c.verifiedPath(checkKey(normalized(t, req))))
 		require.Equal(t, 1, log.count("verified pruning"))
 
 		// An edit inside a kept module changes the derivation, not the
-		// module list: no second verification.
+		// module list: no second check.
 		editFile(t, filepath.Join(root, "frontend/nix/outputs.nix"), `FRONTEND_PORT = "3000"`, `FRONTEND_PORT = "3001"`)
 		res, err = c.Get(ctx, req)
 		require.NoError(t, err)
 		require.True(t, res.Pruned)
 		require.Equal(t, "3001", res.Env.Variables["FRONTEND_PORT"].Value)
 		require.NoError(t, c.Close())
-		require.Equal(t, 1, log.count("verified pruning"), "the verification did not run again")
+		require.Equal(t, 1, log.count("verified pruning"), "the check did not run again")
 		require.NotContains(t, log.String(), "level=WARN")
 		editFile(t, filepath.Join(root, "frontend/nix/outputs.nix"), `FRONTEND_PORT = "3001"`, `FRONTEND_PORT = "3000"`)
 	})
 
-	t.Run("missing module: falls back", func(t *testing.T) {
+	t.Run("missing module: off after the check, then on again when a check agrees", func(t *testing.T) {
 		want := full(t, "frontend", "frontend")
 		c, log := testCache(t, root, Options{})
 		req := monorepoRequest(root, "frontend", "frontend")
 		req.Pruned = prunedFor(t, root, "nix/pkgs.nix", "frontend/nix/outputs.nix")
+		// The answer is the pruned evaluation's: it does not wait for the
+		// whole flake.
 		res, err := c.Get(ctx, req)
 		require.NoError(t, err)
+		require.Equal(t, Failed, res.State)
+		require.True(t, res.Pruned)
+		require.NoFileExists(t, c.noPrunePath(root), "the check has not been waited for")
+		c.bg.Wait()
+		require.FileExists(t, c.noPrunePath(root))
+		require.Contains(t, log.String(), "differs from the whole flake")
+
+		// The check marked the entry: the next request evaluates every
+		// module, and says why.
+		res, err = c.Get(ctx, req)
+		require.NoError(t, err)
+		require.False(t, res.Hit)
+		require.Equal(t, Fresh, res.State)
 		require.False(t, res.Pruned)
 		require.Equal(t, want.DrvPath, res.DrvPath)
-		require.Contains(t, log.String(), "pruned evaluation failed")
-		require.FileExists(t, c.noPrunePath(root))
+		require.Contains(t, res.PruningOff, "evaluating only the modules frontend needs failed")
+		res, err = c.Get(ctx, req)
+		require.NoError(t, err)
+		require.True(t, res.Hit)
+		require.NotEmpty(t, res.PruningOff, "a hit says it too")
+
+		// A complete module list (the model fixed, say) is checked while
+		// pruning is off; once the check agrees, pruning is on again.
+		req.Pruned = complete(t)
+		res, err = c.Reload(ctx, req)
+		require.NoError(t, err)
+		require.False(t, res.Pruned)
+		c.bg.Wait()
+		require.NoFileExists(t, c.noPrunePath(root))
+		require.Contains(t, log.String(), "pruning is on again")
+		res, err = c.Reload(ctx, req)
+		require.NoError(t, err)
+		require.True(t, res.Pruned)
+		require.Empty(t, res.PruningOff)
+		require.Equal(t, want.DrvPath, res.DrvPath)
 	})
 
-	t.Run("different derivation: verification falls back", func(t *testing.T) {
+	t.Run("different derivation: off after the check", func(t *testing.T) {
 		want := full(t, "backend", "backend")
 		c, log := testCache(t, root, Options{})
 		req := monorepoRequest(root, "backend", "backend")
@@ -265,11 +334,34 @@ func TestPruning(t *testing.T) {
 		require.True(t, res.Pruned)
 		require.NotEqual(t, want.DrvPath, res.DrvPath)
 		require.NoError(t, c.Close())
-		require.Contains(t, log.String(), "differs from the full one")
-		res, ok := c.Cached(ctx, req)
-		require.True(t, ok)
+		require.Contains(t, log.String(), "differs from the whole flake")
+		_, ok := cached(t, c, req)
+		require.False(t, ok, "the check invalidated the entry")
+		res, err = c.Get(ctx, req)
+		require.NoError(t, err)
 		require.False(t, res.Pruned)
 		require.Equal(t, want.DrvPath, res.DrvPath)
+		require.Contains(t, res.PruningOff, "where the whole flake gives "+want.DrvPath)
+	})
+
+	t.Run("a typo fails both ways: pruning stays on", func(t *testing.T) {
+		c, log := testCache(t, root, Options{})
+		req := monorepoRequest(root, "frontend", "frontend")
+		req.Pruned = complete(t)
+		outputs := filepath.Join(root, "frontend/nix/outputs.nix")
+		editFile(t, outputs, `FRONTEND_PORT = "3000"`, `FRONTEND_PORT = undefinedThing`)
+		res, err := c.Get(ctx, req)
+		require.NoError(t, err)
+		require.Equal(t, Failed, res.State)
+		require.NoError(t, c.Close())
+		require.Contains(t, log.String(), "pruning check inconclusive")
+		require.NoFileExists(t, c.noPrunePath(root))
+
+		editFile(t, outputs, `FRONTEND_PORT = undefinedThing`, `FRONTEND_PORT = "3000"`)
+		res, err = c.Get(ctx, req)
+		require.NoError(t, err)
+		require.Equal(t, Fresh, res.State)
+		require.True(t, res.Pruned, "after the fix, the shell is evaluated pruned")
 	})
 }
 
@@ -315,7 +407,9 @@ func TestFailedWithoutEarlierEnvironment(t *testing.T) {
 }
 
 func TestTrust(t *testing.T) {
-	root := t.TempDir()
+	root := filepath.Join(flakeDir(t), "repo")
+	require.NoError(t, os.MkdirAll(root, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "flake.nix"), []byte("{ outputs = _: { }; }\n"), 0o644))
 	component := filepath.Join(root, "backend")
 	require.NoError(t, os.MkdirAll(component, 0o755))
 	// A nix that cannot run proves that nothing is evaluated.
@@ -344,9 +438,17 @@ func TestTrust(t *testing.T) {
 	require.NoError(t, os.WriteFile(envrc, []byte("use monoflake\necho changed\n"), 0o644))
 	require.False(t, c.TrustedFor(req), "an edited .envrc needs a new allow")
 
+	// Only a folder holding a flake.nix can be trusted: trust covers every
+	// folder below.
+	err = c.Trust(component)
+	require.ErrorContains(t, err, component+" holds no flake.nix")
+	require.False(t, c.TrustedFor(req))
+
 	req.Trusted = true
-	_, err = c.Get(context.Background(), req)
-	require.ErrorIs(t, err, ErrNixMissing)
+	res, err = c.Get(context.Background(), req)
+	require.NoError(t, err)
+	require.Equal(t, Failed, res.State)
+	require.Equal(t, ErrNixMissing.Error(), res.Err.Message)
 }
 
 func TestConcurrentGetsEvaluateOnce(t *testing.T) {
@@ -385,32 +487,27 @@ func TestConcurrentGetsEvaluateOnce(t *testing.T) {
 // hangingNix writes a stand-in for nix that starts a grandchild and waits
 // forever; the grandchild's pid lands in pidFile.
 func hangingNix(t *testing.T) (nix, pidFile string) {
-	dir := t.TempDir()
-	pidFile = filepath.Join(dir, "child.pid")
-	nix = filepath.Join(dir, "nix")
-	script := "#!/bin/bash\ncase \"$*\" in *--version*) echo 'nix (Nix) 2.8.0'; exit 0;; esac\n" +
-		"sleep 300 & echo $! > " + pidFile + "\nwait\n"
-	require.NoError(t, os.WriteFile(nix, []byte(script), 0o755))
-	return nix, pidFile
+	pidFile = filepath.Join(t.TempDir(), "child.pid")
+	return fakeNix(t, "sleep 300 & echo $! > "+pidFile+"\nwait"), pidFile
 }
 
 func TestTimeout(t *testing.T) {
 	fake, _ := hangingNix(t)
-	root := t.TempDir()
+	root := flakeDir(t)
 	c, _ := testCache(t, root, Options{Nix: fake, Timeout: 200 * time.Millisecond})
 	start := time.Now()
 	res, err := c.Get(context.Background(), Request{Root: root, Component: "x", Shell: "x"})
 	require.NoError(t, err)
 	require.Less(t, time.Since(start), 5*time.Second)
 	require.Equal(t, Failed, res.State)
-	require.Equal(t, "nix did not finish within 200ms; evaluate again or raise the timeout", res.Err.Message)
-	_, ok := c.Cached(context.Background(), Request{Root: root, Component: "x", Shell: "x"})
+	require.Equal(t, "nix did not finish within 200ms; evaluate again, or raise the timeout with MONOFLAKE_EVAL_TIMEOUT", res.Err.Message)
+	_, ok := cached(t, c, Request{Root: root, Component: "x", Shell: "x"})
 	require.False(t, ok, "a timeout is tried again, not served from the cache")
 }
 
 func TestCancelKillsProcessGroup(t *testing.T) {
 	fake, pidFile := hangingNix(t)
-	root := t.TempDir()
+	root := flakeDir(t)
 	c, _ := testCache(t, root, Options{Nix: fake})
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -539,7 +636,7 @@ func TestGCRootsAndTrim(t *testing.T) {
 	require.NoFileExists(t, c.envPath(resBackend.DrvPath))
 	_, err = os.Lstat(c.rootPath(backendEntry))
 	require.True(t, os.IsNotExist(err), "the GC root is removed")
-	_, ok := c.Cached(ctx, infra)
+	_, ok := cached(t, c, infra)
 	require.True(t, ok)
 	_, err = os.Lstat(c.rootPath(infraEntry))
 	require.NoError(t, err)
@@ -547,7 +644,7 @@ func TestGCRootsAndTrim(t *testing.T) {
 	// Size: with room for one environment, the least recently used goes.
 	c.maxSize = 1
 	require.NoError(t, c.Trim())
-	_, ok = c.Cached(ctx, infra)
+	_, ok = cached(t, c, infra)
 	require.False(t, ok)
 }
 
@@ -613,6 +710,6 @@ func TestSymlinksInSourcesAreNotFollowed(t *testing.T) {
 	// Pointing a link elsewhere is a change.
 	require.NoError(t, os.Remove(filepath.Join(root, "backend", "src", "loop")))
 	require.NoError(t, os.Symlink("..", filepath.Join(root, "backend", "src", "loop")))
-	_, ok := c.Cached(ctx, req)
+	_, ok := cached(t, c, req)
 	require.False(t, ok)
 }

@@ -38,11 +38,17 @@ type nixOutput struct {
 	Stderr []byte
 }
 
+// versionTimeout bounds `nix --version`, which answers in milliseconds
+// unless something is badly wrong.
+const versionTimeout = 30 * time.Second
+
 // groupCommand runs nix in a process group of its own, killed whole when
-// ctx ends, so no builder or helper it started outlives a cancellation.
+// ctx ends, so no builder or helper it started outlives a cancellation. The
+// kernel kills it when monoflake dies, even by SIGKILL (nix in turn has
+// its builders die with it).
 func groupCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error {
 		// The negative pid addresses the whole process group.
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
@@ -82,6 +88,12 @@ var versionPattern = regexp.MustCompile(`(\d+)\.(\d+)(?:\.(\d+))?`)
 // PATH), such as "2.8.0", or an error that says in one sentence why nix
 // cannot be used: missing, unrunnable or older than 2.8.
 func NixVersion(ctx context.Context, nix string) (string, error) {
+	return nixVersion(ctx, nix, versionTimeout)
+}
+
+func nixVersion(ctx context.Context, nix string, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	if nix == "" {
 		nix = "nix"
 	}
@@ -90,7 +102,13 @@ func NixVersion(ctx context.Context, nix string) (string, error) {
 		return "", ErrNixMissing
 	}
 	out, err := groupCommand(ctx, path, "--version").Output()
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "", fmt.Errorf("%s --version did not answer within %s, so devShells cannot be evaluated", path, timeout)
+	case ctx.Err() != nil:
+		return "", fmt.Errorf("%s --version: %w", path, ctx.Err())
+	default:
 		return "", fmt.Errorf("running %s --version failed, so devShells cannot be evaluated: %w", path, err)
 	}
 	version := versionPattern.FindString(string(out))

@@ -37,6 +37,11 @@ func Plan(s *analysis.Snapshot, path, component string, mode Mode) (Request, err
 		c = s.ComponentOf(abs)
 	}
 	if c == nil {
+		if err := syntaxError(s, filepath.Join(s.Root, "flake.nix")); err != nil {
+			// The model of a flake.nix it cannot read has no components;
+			// saying the path is outside them all would mislead.
+			return Request{}, fmt.Errorf("cannot tell which component holds %s: %w", path, err)
+		}
 		// Outside every component: the flake's own default shell, if any.
 		if !s.FlakeDefines(analysis.DevShells, "default") {
 			return Request{}, fmt.Errorf("%w: %s is outside every component and the flake defines no devShells.default", ErrNoDevShell, path)
@@ -49,6 +54,9 @@ func Plan(s *analysis.Snapshot, path, component string, mode Mode) (Request, err
 		return Request{}, fmt.Errorf("%w: component %s defines none; name one in %s (\"shells\": {%q: \"NAME\"})", ErrNoDevShell, c.Name, analysis.ConfigFile, c.Name)
 	}
 	req := Request{Root: s.Root, Component: c.Name, ComponentDir: c.Dir, Shell: shell, System: s.Config.System, Mode: mode, Files: s.Closure(c)}
+	if s.Config.Shells[c.Name] == shell {
+		req.ShellSetting = fmt.Sprintf("%q: {%q: %q} in %s", "shells", c.Name, shell, filepath.Join(s.Root, analysis.ConfigFile))
+	}
 	if c.SubFlake {
 		req.Root = c.Dir
 		return req, nil
@@ -60,6 +68,21 @@ func Plan(s *analysis.Snapshot, path, component string, mode Mode) (Request, err
 		}
 	}
 	return req, nil
+}
+
+// syntaxError is the first syntax error of a file, with its position.
+func syntaxError(s *analysis.Snapshot, path string) error {
+	for _, d := range s.Diagnostics(path) {
+		if d.Code != analysis.CodeSyntax {
+			continue
+		}
+		if lines := s.File(path).Lines(); lines != nil {
+			line, col := lines.Position(d.Loc.Span.Start)
+			return fmt.Errorf("%s:%d:%d: %s", path, line+1, col+1, d.Message)
+		}
+		return fmt.Errorf("%s: %s", path, d.Message)
+	}
+	return nil
 }
 
 func componentList(s *analysis.Snapshot) string {
@@ -78,62 +101,4 @@ func PlanPath(ctx context.Context, path, component string, mode Mode) (Request, 
 		return Request{}, err
 	}
 	return Plan(s, path, component, mode)
-}
-
-// EnvironmentFor is the environment of the component holding path (or the
-// component named, looked for as DIR/NAME in path's directory and its
-// parents). It answers from the cache by directory first, which needs no
-// indexing of the repository, so a hit costs a few stats; only a miss
-// indexes the repository, plans and evaluates. vouched is trust the caller
-// grants on top of the cache's own (direnv running an allowed .envrc).
-// Evaluation failures come back as a Result in state stale or failed.
-func (c *Cache) EnvironmentFor(ctx context.Context, path, component string, mode Mode, vouched bool) (*Result, Request, error) {
-	if res, req, ok := c.cachedFor(ctx, path, component, mode, vouched); ok {
-		return res, req, nil
-	}
-	req, err := PlanPath(ctx, path, component, mode)
-	if err != nil {
-		return nil, req, err
-	}
-	req.Trusted = req.Trusted || vouched
-	res, err := c.Get(ctx, req)
-	if err != nil {
-		return nil, req, err
-	}
-	_ = c.TrimIfDue() // trimming is housekeeping: its failure costs disk, not the answer
-	return res, req, nil
-}
-
-// cachedFor looks the entry up by directory; see EnvironmentFor.
-func (c *Cache) cachedFor(ctx context.Context, path, component string, mode Mode, vouched bool) (*Result, Request, bool) {
-	paths := []string{path}
-	if component != "" {
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			return nil, Request{}, false
-		}
-		paths = nil
-		for d := abs; ; d = filepath.Dir(d) {
-			paths = append(paths, filepath.Join(d, component))
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	for _, p := range paths {
-		res, req, ok := c.Lookup(ctx, p, mode, "")
-		if req.Root == "" || (component != "" && component != req.Component) {
-			continue
-		}
-		if ok {
-			return res, req, true
-		}
-		if res != nil && res.State == Untrusted && vouched {
-			req.Trusted = true
-			res, ok := c.Cached(ctx, req)
-			return res, req, ok
-		}
-		return nil, req, false
-	}
-	return nil, Request{}, false
 }

@@ -52,7 +52,7 @@ func TestEnvironmentFor(t *testing.T) {
 	root := copyFixture(t, "monorepo")
 	ctx := context.Background()
 	c, _ := testCache(t, root, Options{})
-	res, req, err := c.EnvironmentFor(ctx, filepath.Join(root, "backend", "src"), "", Scoped, false)
+	res, req, err := c.EnvironmentFor(ctx, Query{Path: filepath.Join(root, "backend", "src")})
 	require.NoError(t, err)
 	require.Equal(t, "backend", req.Component)
 	require.Equal(t, Fresh, res.State)
@@ -62,7 +62,7 @@ func TestEnvironmentFor(t *testing.T) {
 		{root, "backend"},
 		{filepath.Join(root, "frontend"), "backend"},
 	} {
-		res, req, err := c.EnvironmentFor(ctx, q.path, q.component, Scoped, false)
+		res, req, err := c.EnvironmentFor(ctx, Query{Path: q.path, Component: q.component})
 		require.NoError(t, err)
 		require.True(t, res.Hit, "%+v", q)
 		require.Equal(t, "backend", req.Component)
@@ -70,10 +70,10 @@ func TestEnvironmentFor(t *testing.T) {
 
 	// An untrusted repository is evaluated only when the caller vouches.
 	c2, _ := testCache(t, "", Options{})
-	res, _, err = c2.EnvironmentFor(ctx, filepath.Join(root, "infra"), "", Scoped, false)
+	res, _, err = c2.EnvironmentFor(ctx, Query{Path: filepath.Join(root, "infra")})
 	require.NoError(t, err)
 	require.Equal(t, Untrusted, res.State)
-	res, _, err = c2.EnvironmentFor(ctx, filepath.Join(root, "infra"), "", Scoped, true)
+	res, _, err = c2.EnvironmentFor(ctx, Query{Path: filepath.Join(root, "infra"), Vouched: true})
 	require.NoError(t, err)
 	require.Equal(t, Fresh, res.State)
 }

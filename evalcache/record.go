@@ -11,237 +11,60 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
-	"syscall"
-
-	"github.com/sourcegraph/conc"
 )
 
 // cacheVersion changes whenever the record format or the evaluation
-// expression changes meaning; it is part of every key.
-const cacheVersion = "monoflake-evalcache-3"
+// expression changes meaning; entries of another version are misses.
+const cacheVersion = "monoflake-evalcache-4"
 
 // record is what the cache remembers about one devShell of one component:
 // the files it was evaluated from (with their stats and hashes), the
-// derivation, and the last error. Environments themselves are stored once per
-// derivation (see envPath), so records stay small and a changed input whose
-// derivation is unchanged needs no build.
+// derivation, and the last error. An entry is found by component
+// directory, mode and system (entryPath), matched to a request by root,
+// shell and evaluation settings, and valid while every dependency has the
+// content it had. Environments themselves are stored once per derivation
+// (see envPath), so records stay small and a changed input whose derivation
+// is unchanged needs no build.
 type record struct {
-	Version      string     `json:"version"`
-	Root         string     `json:"root"`
-	Component    string     `json:"component"`
-	ComponentDir string     `json:"componentDir"`
-	Shell        string     `json:"shell"`
-	System       string     `json:"system"`
-	Mode         Mode       `json:"mode"`
-	NixVersion   string     `json:"nixVersion"`
-	Key          string     `json:"key"`
-	Deps         []dep      `json:"-"` // one line each after the JSON header, see encodeRecord
-	DrvPath      string     `json:"drvPath,omitempty"`
-	Pruned       bool       `json:"pruned,omitempty"`
-	Err          *EvalError `json:"error,omitempty"`
-	// Transient marks an error of the build rather than of the evaluation
-	// (a killed builder, a full disk): it is reported, but the next request
-	// tries again instead of serving the error from the cache.
-	Transient bool `json:"transient,omitempty"`
+	Version      string `json:"version"`
+	Root         string `json:"root"`
+	Component    string `json:"component"`
+	ComponentDir string `json:"componentDir"`
+	Shell        string `json:"shell"`
+	System       string `json:"system"`
+	Mode         Mode   `json:"mode"`
+	NixVersion   string `json:"nixVersion"`
+	IFD          bool   `json:"ifd,omitempty"`
+	// Evaluated is when the evaluation that wrote the entry started (Unix
+	// nanoseconds).
+	Evaluated int64 `json:"evaluated"`
+	// DepCount is len(Deps): an entry cut short (a full disk, a power
+	// loss) is recognised and ignored, never read as one with fewer
+	// dependencies.
+	DepCount   int        `json:"deps"`
+	Deps       []dep      `json:"-"` // one line each after the JSON header
+	DrvPath    string     `json:"drvPath,omitempty"`
+	Pruned     bool       `json:"pruned,omitempty"`
+	PruningOff string     `json:"pruningOff,omitempty"`
+	Err        *EvalError `json:"error,omitempty"`
+	// Retry makes the next request evaluate again instead of answering
+	// from the entry: the failure was transient (a timeout, a download, a
+	// killed nix or builder), an input changed while it was evaluated, or
+	// the pruning check found the entry wrong. The entry still holds the
+	// last good environment.
+	Retry bool `json:"retry,omitempty"`
 }
 
-// dep is one file or directory an evaluation read. Stats are compared first;
-// the content hash only when they differ, so touching a file without
-// changing it is still a hit.
-type dep struct {
-	Path  string `json:"path"`
-	Size  int64  `json:"size"`
-	MTime int64  `json:"mtime"` // nanoseconds
-	Inode uint64 `json:"inode"`
-	Hash  string `json:"hash"` // "" when missing; listing hash for directories
-	Dir   bool   `json:"dir,omitempty"`
-	// Link marks a symbolic link: recorded by its target, never followed,
-	// as nix copies links as links (and a link may lead out of the
-	// repository, or into a loop).
-	Link bool `json:"link,omitempty"`
-	// Tool marks the nix binary: part of the key, not a file to watch.
-	Tool bool `json:"tool,omitempty"`
+// matches reports whether the entry answers for req under the cache's
+// evaluation settings.
+func (r *record) matches(req Request, ifd bool) bool {
+	return r.Root == req.Root && r.Shell == req.Shell && r.IFD == ifd
 }
 
-// snapshotDep records the current state of a path. A missing path is a
-// valid dependency: creating it must invalidate the entry.
-func snapshotDep(path string) (dep, error) {
-	d := dep{Path: path}
-	info, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return d, nil
-	}
-	if err != nil {
-		return d, fmt.Errorf("stat %s: %w", path, err)
-	}
-	d.setStat(info)
-	d.Hash, err = contentHash(path, d.Dir, d.Link)
-	return d, err
-}
-
-func (d *dep) setStat(info fs.FileInfo) {
-	d.Size, d.MTime, d.Dir = info.Size(), info.ModTime().UnixNano(), info.IsDir()
-	d.Link = info.Mode()&fs.ModeSymlink != 0
-	if st, ok := info.Sys().(*syscall.Stat_t); ok {
-		d.Inode = uint64(st.Ino)
-	}
-}
-
-// contentHash hashes a file's bytes, or a directory's sorted entry names and
-// kinds (its files are dependencies of their own).
-func contentHash(path string, dir, link bool) (string, error) {
-	h := sha256.New()
-	if link {
-		target, err := os.Readlink(path)
-		if err != nil {
-			return "", fmt.Errorf("read link %s: %w", path, err)
-		}
-		fmt.Fprintf(h, "link\x00%s", target)
-		return hex.EncodeToString(h.Sum(nil)), nil
-	}
-	if dir {
-		entries, err := os.ReadDir(path)
-		if err != nil {
-			return "", fmt.Errorf("read directory %s: %w", path, err)
-		}
-		for _, e := range entries {
-			fmt.Fprintf(h, "%s\x00%v\x00", e.Name(), e.Type())
-		}
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return "", fmt.Errorf("read %s: %w", path, err)
-		}
-		defer f.Close()
-		if _, err := io.Copy(h, f); err != nil {
-			return "", fmt.Errorf("read %s: %w", path, err)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// validate reports whether every dependency still has the recorded content.
-// It returns the dependencies with refreshed stats (changed is true when a
-// touched-but-identical file needs its new stats written back). Large lists
-// (an unpruned evaluation of a big repository reads every module) are
-// checked in parallel: the cost is one stat per file, and stat is slow on
-// loaded machines.
-func validate(deps []dep) (fresh []dep, ok, changed bool) {
-	fresh = make([]dep, len(deps))
-	const chunk = 512
-	if len(deps) <= chunk {
-		ok, changed = validateRange(deps, fresh)
-		return fresh, ok, changed
-	}
-	var wg conc.WaitGroup
-	var failed, anyChanged atomic.Bool
-	for start := 0; start < len(deps); start += chunk {
-		end := min(start+chunk, len(deps))
-		wg.Go(func() {
-			ok, changed := validateRange(deps[start:end], fresh[start:end])
-			if !ok {
-				failed.Store(true)
-			}
-			if changed {
-				anyChanged.Store(true)
-			}
-		})
-	}
-	wg.Wait()
-	if failed.Load() {
-		return nil, false, false
-	}
-	return fresh, true, anyChanged.Load()
-}
-
-func validateRange(deps, fresh []dep) (ok, changed bool) {
-	for i, d := range deps {
-		fresh[i] = d
-		info, err := os.Lstat(d.Path)
-		if err != nil {
-			if d.Hash == "" && errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			return false, false
-		}
-		if d.Hash == "" {
-			return false, false // it exists now
-		}
-		cur := d
-		cur.setStat(info)
-		if cur.Size == d.Size && cur.MTime == d.MTime && cur.Inode == d.Inode && cur.Dir == d.Dir && cur.Link == d.Link {
-			continue
-		}
-		if d.Tool || cur.Dir != d.Dir || cur.Link != d.Link || (!cur.Dir && cur.Size != d.Size) {
-			return false, false
-		}
-		h, err := contentHash(d.Path, d.Dir, d.Link)
-		if err != nil || h != d.Hash {
-			return false, false
-		}
-		fresh[i] = cur
-		changed = true
-	}
-	return true, changed
-}
-
-// snapshotDeps records every path, expanding directories into their files,
-// and returns them sorted and without duplicates.
-func snapshotDeps(paths []string) ([]dep, error) {
-	seen := map[string]bool{}
-	var deps []dep
-	var add func(string) error
-	add = func(p string) error {
-		p = filepath.Clean(p)
-		if seen[p] {
-			return nil
-		}
-		seen[p] = true
-		d, err := snapshotDep(p)
-		if err != nil {
-			return err
-		}
-		deps = append(deps, d)
-		if !d.Dir {
-			return nil
-		}
-		entries, err := os.ReadDir(p)
-		if err != nil {
-			return fmt.Errorf("read directory %s: %w", p, err)
-		}
-		for _, e := range entries {
-			if e.Name() == ".git" {
-				continue
-			}
-			if err := add(filepath.Join(p, e.Name())); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for _, p := range paths {
-		if err := add(p); err != nil {
-			return nil, err
-		}
-	}
-	sort.Slice(deps, func(i, j int) bool { return deps[i].Path < deps[j].Path })
-	return deps, nil
-}
-
-// computeKey hashes everything that influenced an evaluation: monoflake's
-// cache version, nix's version, system, mode, attribute and the content of
-// every file read (flake.lock among them).
-func computeKey(r *record) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00", cacheVersion, r.NixVersion, r.System, r.Mode, r.Shell, r.Root)
-	for _, d := range r.Deps {
-		fmt.Fprintf(h, "%s\x00%s\x00", d.Path, d.Hash)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+func (r *record) request() Request {
+	return Request{Root: r.Root, Component: r.Component, ComponentDir: r.ComponentDir, Shell: r.Shell, System: r.System, Mode: r.Mode}
 }
 
 func (r *record) files() []string {
@@ -252,43 +75,6 @@ func (r *record) files() []string {
 		}
 	}
 	return files
-}
-
-// hashStrings is a short stable name for a tuple of strings.
-func hashStrings(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		io.WriteString(h, p)
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
-}
-
-// writeAtomic writes data to a temporary file next to path and renames it
-// into place: a reader sees the old or the new content, never a mix, and a
-// process killed mid-write leaves the previous file intact.
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
 }
 
 // An entry file is one line of JSON (the record without its dependencies)
@@ -313,15 +99,25 @@ func decodeRecord(path string, data []byte) (*record, error) {
 	if r.Version != cacheVersion {
 		return nil, fmt.Errorf("cache entry %s has version %q: %w", path, r.Version, fs.ErrNotExist)
 	}
-	r.Deps = make([]dep, 0, bytes.Count(rest, []byte("\n")))
+	if r.DepCount < 0 || r.DepCount > bytes.Count(rest, []byte("\n")) {
+		return nil, fmt.Errorf("read cache entry %s: it is cut short", path)
+	}
+	r.Deps = make([]dep, 0, r.DepCount)
 	for len(rest) > 0 {
 		var line []byte
-		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		var complete bool
+		line, rest, complete = bytes.Cut(rest, []byte("\n"))
+		if !complete {
+			return nil, fmt.Errorf("read cache entry %s: it is cut short", path)
+		}
 		d, err := decodeDep(string(line))
 		if err != nil {
 			return nil, fmt.Errorf("read cache entry %s: %w", path, err)
 		}
 		r.Deps = append(r.Deps, d)
+	}
+	if len(r.Deps) != r.DepCount {
+		return nil, fmt.Errorf("read cache entry %s: %d dependencies where its header says %d", path, len(r.Deps), r.DepCount)
 	}
 	return &r, nil
 }
@@ -348,6 +144,7 @@ func decodeDep(line string) (dep, error) {
 
 func encodeRecord(r *record) ([]byte, error) {
 	r.Version = cacheVersion
+	r.DepCount = len(r.Deps)
 	header, err := json.Marshal(r)
 	if err != nil {
 		return nil, err
@@ -375,12 +172,66 @@ func encodeRecord(r *record) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// writeRecord stores an entry durably: it is what a later process trusts.
 func writeRecord(path string, r *record) error {
 	data, err := encodeRecord(r)
 	if err != nil {
 		return err
 	}
 	return writeAtomic(path, data)
+}
+
+// refreshRecord rewrites an entry whose files were touched but not
+// changed. Losing that write costs only a hash on the next hit, so it is
+// not synced: a hit must not wait for the disk.
+func refreshRecord(path string, r *record) error {
+	data, err := encodeRecord(r)
+	if err != nil {
+		return err
+	}
+	return writeFile(path, data, false)
+}
+
+// hashStrings is a short stable name for a tuple of strings.
+func hashStrings(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		io.WriteString(h, p)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// writeAtomic writes data to a temporary file next to path, syncs it and
+// renames it into place: a reader sees the old or the new content, never a
+// mix, and neither a killed process nor a power loss leaves a file that
+// is cut short under the final name.
+func writeAtomic(path string, data []byte) error {
+	return writeFile(path, data, true)
+}
+
+func writeFile(path string, data []byte, durable bool) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err == nil && durable {
+		err = tmp.Sync()
+	}
+	if closeErr := tmp.Close(); err == nil {
+		err = closeErr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 // isUnder reports whether path is dir or inside it.

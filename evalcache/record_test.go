@@ -1,7 +1,6 @@
 package evalcache
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,7 +11,7 @@ import (
 
 func TestRecordRoundTrip(t *testing.T) {
 	r := &record{Root: "/r", Component: "b", ComponentDir: "/r/b", Shell: "b", System: "x86_64-linux", Mode: Scoped,
-		NixVersion: "2.8.0", Key: "k", DrvPath: "/nix/store/x.drv", Err: &EvalError{File: "/r/f.nix", Line: 1, Column: 2, Message: "m"},
+		NixVersion: "2.8.0", Evaluated: 42, DrvPath: "/nix/store/x.drv", Err: &EvalError{File: "/r/f.nix", Line: 1, Column: 2, Message: "m"},
 		Deps: []dep{
 			{Path: "/r/a.nix", Size: 10, MTime: 123456789, Inode: 42, Hash: "abc"},
 			{Path: "/r/dir", Size: 4096, MTime: 1, Inode: 2, Hash: "def", Dir: true},
@@ -30,6 +29,13 @@ func TestRecordRoundTrip(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist, "entries of another version are misses")
 	_, err = decodeRecord("entry", append(data, "garbage\n"...))
 	require.Error(t, err)
+
+	// An entry cut short anywhere (a full disk, a power loss) is never
+	// read, not even one cut between two dependency lines.
+	for n := range len(data) {
+		_, err := decodeRecord("entry", data[:n])
+		require.Error(t, err, "cut after %d of %d bytes", n, len(data))
+	}
 }
 
 func TestValidate(t *testing.T) {
@@ -37,7 +43,7 @@ func TestValidate(t *testing.T) {
 	file := filepath.Join(dir, "a.nix")
 	missing := filepath.Join(dir, "later.nix")
 	require.NoError(t, os.WriteFile(file, []byte("one"), 0o644))
-	deps, err := snapshotDeps([]string{file, missing})
+	deps, err := snapshotDeps([]string{file, missing}, nil, time.Time{})
 	require.NoError(t, err)
 
 	steps := []struct {
@@ -69,6 +75,7 @@ func TestValidate(t *testing.T) {
 
 func TestLookupByPath(t *testing.T) {
 	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "flake.nix"), []byte("{ }"), 0o644))
 	for _, d := range []string{"backend/src", "docs"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
 	}
@@ -80,8 +87,8 @@ func TestLookupByPath(t *testing.T) {
 	for _, e := range []struct{ dir, shell string }{{root, "default"}, {filepath.Join(root, "backend"), "backend"}} {
 		drv := "/nix/store/00000000000000000000000000000000-" + e.shell + ".drv"
 		require.NoError(t, writeAtomic(c.envPath(drv), []byte(`{"bashFunctions":{},"variables":{"SHELL_NAME":{"type":"exported","value":"`+e.shell+`"}}}`)))
-		rec := &record{Root: root, Component: filepath.Base(e.dir), ComponentDir: e.dir, Shell: e.shell, System: "x86_64-linux", Mode: Scoped, DrvPath: drv}
-		require.NoError(t, writeRecord(c.entryPath(e.dir, Scoped, "x86_64-linux"), rec))
+		rec := &record{Root: root, Component: filepath.Base(e.dir), ComponentDir: e.dir, Shell: e.shell, System: CurrentSystem(), Mode: Scoped, DrvPath: drv}
+		require.NoError(t, writeRecord(c.entryPath(e.dir, Scoped, CurrentSystem()), rec))
 	}
 	tests := []struct {
 		path  string
@@ -94,7 +101,7 @@ func TestLookupByPath(t *testing.T) {
 		{t.TempDir(), ""},
 	}
 	for _, tt := range tests {
-		res, req, ok := c.Lookup(context.Background(), tt.path, "", "x86_64-linux")
+		res, req, ok := lookupPath(c, tt.path)
 		require.Equal(t, tt.shell != "", ok, tt.path)
 		if ok {
 			require.Equal(t, tt.shell, req.Shell, tt.path)

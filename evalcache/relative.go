@@ -2,12 +2,9 @@ package evalcache
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -23,42 +20,11 @@ import (
 // relativeInputError is nix's message for that case.
 var relativeInputError = regexp.MustCompile(`cannot fetch input '(path:[^'?]*)[^']*' because it uses a relative path`)
 
-// lockedRelativePaths lists the distinct relative `path:` inputs of the
-// flake.lock in flakeDir, as paths relative to flakeDir.
-func lockedRelativePaths(flakeDir string) []string {
-	data, err := os.ReadFile(filepath.Join(flakeDir, "flake.lock"))
-	if err != nil {
-		return nil
-	}
-	var lock struct {
-		Nodes map[string]struct {
-			Locked struct {
-				Type string `json:"type"`
-				Path string `json:"path"`
-			} `json:"locked"`
-		} `json:"nodes"`
-	}
-	if json.Unmarshal(data, &lock) != nil {
-		return nil
-	}
-	seen := map[string]bool{}
-	var rels []string
-	for _, n := range lock.Nodes {
-		p := n.Locked.Path
-		if n.Locked.Type == "path" && p != "" && !filepath.IsAbs(p) && !seen[p] {
-			seen[p] = true
-			rels = append(rels, p)
-		}
-	}
-	sort.Strings(rels)
-	return rels
-}
-
 // relativeInputsExpr is a Nix expression that adds the store copy of every
 // relative path input of flakeDir's lock, as nix's flake copy holds it.
 // ok is false when the lock has none.
-func relativeInputsExpr(flakeDir string) (string, bool) {
-	rels := lockedRelativePaths(flakeDir)
+func relativeInputsExpr(ctx context.Context, flakeDir string) (string, bool) {
+	rels := readFlakeLock(flakeDir).relativePaths()
 	if len(rels) == 0 {
 		return "", false
 	}
@@ -66,7 +32,7 @@ func relativeInputsExpr(flakeDir string) (string, bool) {
 	// tree, and a relative input is a directory of that copy; elsewhere it
 	// copies the directory as it is.
 	base := nixPath(flakeDir)
-	if top := workTreeTop(flakeDir); top != "" && hasCommit(top) {
+	if top := workTreeTop(ctx, flakeDir); top != "" && hasCommit(ctx, top) {
 		rel, err := filepath.Rel(top, flakeDir)
 		if err == nil {
 			base = fmt.Sprintf("((builtins.fetchGit { url = %s; }).outPath + %s)", nixString(top), nixString("/"+filepath.ToSlash(rel)))
@@ -82,19 +48,11 @@ func relativeInputsExpr(flakeDir string) (string, bool) {
 	return "builtins.concatStringsSep \"\\n\" [ " + strings.Join(items, " ") + " ]", true
 }
 
-// workTreeTop returns the top of the git work tree holding dir, or "".
-func workTreeTop(dir string) string {
-	if g := gitDir(dir); g != "" {
-		return filepath.Dir(g)
-	}
-	return ""
-}
-
 // storeRelativeInputs puts the relative path inputs of flakeDir's lock into
 // the store, so that an old nix can use the committed flake.lock. The error
 // says in one sentence why that was not possible.
 func (c *Cache) storeRelativeInputs(ctx context.Context, flakeDir string) error {
-	expr, ok := relativeInputsExpr(flakeDir)
+	expr, ok := relativeInputsExpr(ctx, flakeDir)
 	if !ok {
 		return fmt.Errorf("flake.lock in %s names no relative path input to add to the store", flakeDir)
 	}

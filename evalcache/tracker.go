@@ -79,25 +79,22 @@ func (t *Tracker) start(req Request, force bool) *Result {
 	if err != nil {
 		return &Result{State: Failed, Err: &EvalError{Message: err.Error()}}
 	}
-	if !force {
-		if res, ok := t.cache.Cached(t.ctx, req); ok {
-			t.set(key, res)
-			return res
-		} else if res != nil && res.State == Untrusted {
-			t.set(key, res)
-			return res
-		}
-	} else if !t.cache.TrustedFor(req) {
+	if !t.cache.TrustedFor(req) {
 		res := &Result{State: Untrusted}
 		t.set(key, res)
 		return res
+	}
+	f := t.cache.lookup(key, &req)
+	if f.hit != nil && !force {
+		t.set(key, f.hit)
+		return f.hit
 	}
 	t.mu.Lock()
 	evaluating := &Result{State: Evaluating}
 	if prev := t.current[key]; prev != nil {
 		evaluating.Env, evaluating.Files, evaluating.DrvPath, evaluating.Err = prev.Env, prev.Files, prev.DrvPath, prev.Err
-	} else if prev := t.cache.previous(key); prev != nil {
-		evaluating.Env, evaluating.Files, evaluating.DrvPath = prev.Env, prev.Files, prev.DrvPath
+	} else if f.last != nil {
+		evaluating.Env, evaluating.Files, evaluating.DrvPath = f.last, f.rec.files(), f.rec.DrvPath
 	}
 	if t.running[key] {
 		t.mu.Unlock()
@@ -152,18 +149,4 @@ func (t *Tracker) Close() {
 	t.mu.Unlock()
 	t.cancel()
 	t.wg.Wait()
-}
-
-// previous is the environment an entry last had, whether or not its files
-// changed since: what to show while it is evaluated again.
-func (c *Cache) previous(entry string) *Result {
-	rec, err := readRecord(entry)
-	if err != nil || rec.DrvPath == "" {
-		return nil
-	}
-	env, err := c.loadEnv(rec.DrvPath)
-	if err != nil {
-		return nil
-	}
-	return &Result{Env: env, Files: rec.files(), DrvPath: rec.DrvPath}
 }

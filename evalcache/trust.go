@@ -12,6 +12,12 @@ import (
 // component's .envrc, or the caller vouching for it (Request.Trusted, for
 // the editor's workspace trust). There is deliberately no switch that trusts
 // everything.
+//
+// Trust is kept by path, as an editor's workspace trust is: it covers
+// whatever is at that path and below it now and later (a branch checked
+// out, a repository cloned in its place), not the content seen when it was
+// given. So only a folder holding a flake.nix can be trusted: trusting a
+// home folder would silently trust every repository below it.
 
 func (c *Cache) trustPath(dir string) string {
 	return filepath.Join(c.dataDir, "trusted", hashStrings(dir))
@@ -62,10 +68,14 @@ func (c *Cache) direnvAllowed(dir string) bool {
 }
 
 // Trust allows evaluating the repository at root and everything below it.
+// root must hold a flake.nix.
 func (c *Cache) Trust(root string) error {
 	root, err := filepath.Abs(root)
 	if err != nil {
 		return err
+	}
+	if info, err := os.Stat(filepath.Join(root, "flake.nix")); err != nil || info.IsDir() {
+		return fmt.Errorf("%s holds no flake.nix, and trust covers every folder below the one trusted: trust the folder of the repository's flake.nix instead", root)
 	}
 	if err := writeAtomic(c.trustPath(root), []byte(root+"\n")); err != nil {
 		return fmt.Errorf("record trust in %s: %w", root, err)

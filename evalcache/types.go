@@ -57,7 +57,8 @@ type Options struct {
 	DataDir string
 	// Nix is the nix binary; "" means "nix" on PATH.
 	Nix string
-	// Timeout bounds one evaluation; 0 means 10 minutes.
+	// Timeout bounds one nix process; 0 means $MONOFLAKE_EVAL_TIMEOUT (a Go
+	// duration such as 90s or 20m), else 10 minutes.
 	Timeout time.Duration
 	// Log receives one line per evaluation, fallback and trim; nil discards.
 	Log io.Writer
@@ -73,6 +74,12 @@ type Options struct {
 	// and 512 MiB.
 	MaxAge  time.Duration
 	MaxSize int64
+	// CheckCommand starts the pruning check as a process of its own, which
+	// outlives the caller: the command and its first arguments, to which
+	// the path of a job file is appended; the command calls RunCheck on it
+	// (monoflake re-executing itself). nil runs checks in the background of
+	// this process, and Close waits for them.
+	CheckCommand []string
 }
 
 // Pruned is a flake.nix rewritten so that it imports only the modules a
@@ -94,7 +101,11 @@ type Request struct {
 	System       string // "" means the current system
 	Mode         Mode   // "" means Scoped
 	Pruned       *Pruned
-	Files        []string // static import closure from the model (absolute), part of the key
+	Files        []string // static import closure from the model (absolute), dependencies of the entry
+	// ShellSetting names the configuration that chose Shell, such as
+	// `"shells"."analytics" in /repo/.monoflake.json`; "" when the model
+	// chose it. Errors about a missing shell name it.
+	ShellSetting string
 	// Trusted says the caller vouches for the repository (for example the
 	// editor's workspace trust), in addition to `monoflake trust` and
 	// direnv's allow list.
@@ -111,6 +122,28 @@ type Result struct {
 	DrvPath string     // the devShell derivation
 	// Pruned says the environment came from a pruned module list.
 	Pruned bool
+	// PruningOff, when not "", says why the environment was evaluated from
+	// every module although the model could prune: a check found that the
+	// pruned module list gave a different answer in this repository.
+	PruningOff string
+}
+
+// Query asks for the environment of the component holding Path, or of the
+// component named Component (looked for as DIR/NAME in Path's directory
+// and its parents).
+type Query struct {
+	Path      string
+	Component string
+	Mode      Mode // "" means Scoped
+	// Vouched is trust the caller grants on top of the cache's own (direnv
+	// running an allowed .envrc).
+	Vouched bool
+	// Refresh evaluates again even when the cache holds a fresh entry.
+	Refresh bool
+	// RefreshBefore evaluates again when the entry was evaluated before
+	// this time: `direnv reload` touches the .envrc, and asks for a new
+	// evaluation that way.
+	RefreshBefore time.Time
 }
 
 // EvalError is a failed evaluation: nix's message and, when nix named one,

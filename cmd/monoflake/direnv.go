@@ -105,19 +105,23 @@ func runDirenvExport(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "monoflake: cannot tell which directory the .envrc is in: %v\n", err)
 		return exitUsage
 	}
-	cache, err := evalcache.Open(evalcache.Options{Getenv: c.getenv})
+	cache, err := evalcache.Open(cacheOptions(c, nil))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return exitUsage
 	}
-	// Closing waits for the check of a pruned evaluation (after a miss),
-	// after the output is written; an interrupt cuts it short.
 	defer cache.CloseContext(ctx)
 
 	// direnv runs only .envrc files the user allowed, in their own
 	// directory, so an allowed .envrc here is the user's consent to evaluate
 	// the devShell it asks for, even below a component rather than in it.
-	res, req, err := cache.EnvironmentFor(ctx, dir, component, mode, cache.Trusted(dir))
+	// `direnv reload` touches the .envrc: an entry older than it is
+	// evaluated again.
+	q := evalcache.Query{Path: dir, Component: component, Mode: mode, Vouched: cache.Trusted(dir)}
+	if info, err := os.Stat(filepath.Join(dir, ".envrc")); err == nil {
+		q.RefreshBefore = info.ModTime()
+	}
+	res, req, err := cache.EnvironmentFor(ctx, q)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return exitFindings
@@ -132,10 +136,14 @@ func runDirenvExport(ctx context.Context, c *cli, args []string) int {
 		Shell:            req.Shell,
 		Stale:            res.State != evalcache.Fresh,
 		Watch:            res.Files,
+		PruningOff:       res.PruningOff,
 		DirenvWatches:    direnvWatches(c, res.Files),
 		OuterPath:        c.getenv("PATH"),
 		OuterXDGDataDirs: c.getenv("XDG_DATA_DIRS"),
 	}))
+	if res.PruningOff != "" && !res.Hit {
+		fmt.Fprintf(c.stderr, "monoflake: %s: evaluated every module: %s\n", req.Component, res.PruningOff)
+	}
 	switch {
 	case res.State == evalcache.Fresh:
 		return exitOK

@@ -19,11 +19,13 @@ import (
 type envFlags struct {
 	component string
 	mode      string
+	refresh   bool
 }
 
 func (f *envFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.component, "component", "", "the component `NAME` (default: the one holding PATH)")
 	fs.StringVar(&f.mode, "mode", "scoped", "evaluate `scoped` (in place) or as a `flake` (exactly as nix does)")
+	fs.BoolVar(&f.refresh, "refresh", false, "evaluate again even when the cached environment is current")
 }
 
 func newFlagSet(c *cli, name string) *flag.FlagSet {
@@ -40,7 +42,7 @@ func runEnv(ctx context.Context, c *cli, args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	path, ok := optionalArg(c, fs, "monoflake env [--format json|bash] [--component NAME] [--mode scoped|flake] PATH")
+	path, ok := optionalArg(c, fs, "monoflake env [--format json|bash] [--component NAME] [--mode scoped|flake] [--refresh] PATH")
 	if !ok || (*format != "bash" && *format != "json") {
 		return exitUsage
 	}
@@ -48,8 +50,6 @@ func runEnv(ctx context.Context, c *cli, args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	// Closing waits for the check of a pruned evaluation, so it comes after
-	// the answer is printed; an interrupt cuts the check short.
 	defer cache.CloseContext(ctx)
 	res, req, code := environment(ctx, c, cache, f, path)
 	if res == nil {
@@ -93,10 +93,13 @@ func environment(ctx context.Context, c *cli, cache *evalcache.Cache, f envFlags
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return nil, evalcache.Request{}, exitUsage
 	}
-	res, req, err := cache.EnvironmentFor(ctx, path, f.component, mode, false)
+	res, req, err := cache.EnvironmentFor(ctx, evalcache.Query{Path: path, Component: f.component, Mode: mode, Refresh: f.refresh})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return nil, req, exitFindings
+	}
+	if res.PruningOff != "" && !res.Hit {
+		fmt.Fprintf(c.stderr, "monoflake: evaluated every module for %s: %s\n", req.Component, res.PruningOff)
 	}
 	switch res.State {
 	case evalcache.Untrusted:
@@ -114,12 +117,19 @@ func environment(ctx context.Context, c *cli, cache *evalcache.Cache, f envFlags
 
 // openCache opens the evaluation cache, reporting a failure on stderr.
 func openCache(c *cli) (*evalcache.Cache, bool) {
-	cache, err := evalcache.Open(evalcache.Options{Getenv: c.getenv, Log: evalLog(c)})
+	cache, err := evalcache.Open(cacheOptions(c, evalLog(c)))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return nil, false
 	}
 	return cache, true
+}
+
+// cacheOptions are the evaluation cache's options for every command: the
+// pruning check runs as this binary's hidden check-pruning command, in a
+// process of its own, so no command waits for it.
+func cacheOptions(c *cli, log io.Writer) evalcache.Options {
+	return evalcache.Options{Getenv: c.getenv, Log: log, CheckCommand: c.checkCommand}
 }
 
 // evalLog sends evaluation messages to stderr when MONOFLAKE_LOG is set.
@@ -184,7 +194,19 @@ func runShell(ctx context.Context, c *cli, args []string) int {
 	script := renderBash(c, req, res)
 	// bash applies the environment (variables, functions, shellHook) and
 	// then becomes the command, which inherits what was exported.
-	cmd := exec.Command("bash", append([]string{"-c", string(script) + "\nexec \"$@\"", "monoflake-shell"}, command...)...)
+	argv := append([]string{"bash", "-c", string(script) + "\nexec \"$@\"", "monoflake-shell"}, command...)
+	if c.exec != nil {
+		// This process becomes bash, so the command gets the terminal's
+		// signals itself and monoflake leaves nothing to wait for.
+		bash, err := exec.LookPath("bash")
+		if err == nil {
+			cache.CloseContext(ctx)
+			err = c.exec(bash, argv, os.Environ())
+		}
+		fmt.Fprintf(c.stderr, "monoflake: cannot run bash: %v\n", err)
+		return exitFindings
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.stdin, c.stdout, c.stderr
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError

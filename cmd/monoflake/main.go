@@ -11,6 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/monoflake/monoflake/evalcache"
 )
 
 // Exit codes shared by all subcommands.
@@ -28,6 +31,12 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// checkCommand runs a pruning check in a process of its own (this
+	// binary's hidden check-pruning command); nil runs it in this process.
+	checkCommand []string
+	// exec replaces the process with a program (syscall.Exec); nil runs
+	// it as a child and waits.
+	exec func(argv0 string, argv, env []string) error
 }
 
 // command is one subcommand.
@@ -58,15 +67,54 @@ func commands() []command {
 	}
 }
 
+// checkPruning is the hidden command a pruning check runs as.
+const checkPruning = "check-pruning"
+
+// exitGrace is how long an interrupted process may take to stop on its
+// own before it exits anyway.
+const exitGrace = 500 * time.Millisecond
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
-	code := run(ctx, c, os.Args[1:])
-	stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go exitOnSignal(signals, cancel)
+	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, exec: syscall.Exec}
+	if exe, err := os.Executable(); err == nil {
+		c.checkCommand = []string{exe, checkPruning}
+	}
+	os.Exit(run(ctx, c, os.Args[1:]))
+}
+
+// exitOnSignal ends the process within a second of SIGINT or SIGTERM.
+// The first signal cancels ctx, which kills every nix and git with its
+// process group; work that does not watch ctx (a long static analysis)
+// must not keep the process alive, so it exits after exitGrace, or at a
+// second signal. Children still running die with it: each has a
+// parent-death signal.
+func exitOnSignal(signals <-chan os.Signal, cancel context.CancelFunc) {
+	sig := <-signals
+	cancel()
+	select {
+	case <-signals:
+	case <-time.After(exitGrace):
+	}
+	code := 128 + int(syscall.SIGTERM)
+	if s, ok := sig.(syscall.Signal); ok {
+		code = 128 + int(s)
+	}
 	os.Exit(code)
 }
 
 func run(ctx context.Context, c *cli, args []string) int {
+	if len(args) == 2 && args[0] == checkPruning {
+		// Not listed: only evaluations start it, with a job file.
+		if err := evalcache.RunCheck(ctx, args[1]); err != nil {
+			fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+			return exitFindings
+		}
+		return exitOK
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printUsage(c.stdout)
 		if len(args) == 0 {

@@ -38,7 +38,7 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 		opt.Log = f
 	}
 	// Without a cache the server still does everything static.
-	if cache, err := evalcache.Open(evalcache.Options{Getenv: c.getenv, Log: opt.Log}); err != nil {
+	if cache, err := evalcache.Open(cacheOptions(c, opt.Log)); err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: devShell environments are not available: %v\n", err)
 	} else {
 		defer cache.Close()

@@ -1,0 +1,93 @@
+package evalcache
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// This file is the one place that writes Nix: string literals, paths,
+// attribute paths and the expressions built from them. Anything that puts
+// a name or a path into an expression goes through nixString, which writes
+// what Nix's lexer reads back byte for byte (Go's strconv.Quote does not:
+// Nix knows no \x or \u escapes).
+
+// nixString quotes s as a Nix string literal. Inside "…" Nix gives meaning
+// to \, " and ${ only; every other byte, control characters and invalid
+// UTF-8 included, stands for itself.
+func nixString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `${`, `\${`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// nixPath is an absolute path as a Nix path value, whatever characters it
+// holds.
+func nixPath(p string) string { return "(/. + " + nixString(p) + ")" }
+
+// attrPath selects devShells.<system>.<shell>, quoting every name.
+func attrPath(system, shell string) string {
+	return ".devShells." + nixString(system) + "." + nixString(shell)
+}
+
+var plainAttr = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_'-]*$`)
+
+// flakeAttr quotes one name of a flake reference's attribute path
+// (`.#devShells."x.y"`). That syntax is not a Nix expression: quotes group
+// a name holding dots, and nothing is escaped.
+func flakeAttr(s string) string {
+	if plainAttr.MatchString(s) {
+		return s
+	}
+	return `"` + s + `"`
+}
+
+// flakeRef is the installable of Flake mode.
+func flakeRef(req Request) string {
+	return req.Root + "#devShells." + flakeAttr(req.System) + "." + flakeAttr(req.Shell)
+}
+
+// scopedExpr is the --expr that evaluates the flake's outputs in place
+// (see scoped.nix); attr selects from it.
+func (c *Cache) scopedExpr(ctx context.Context, req Request, flakeFile, attr string) string {
+	lock := "null"
+	if _, err := os.Stat(filepath.Join(req.Root, "flake.lock")); err == nil {
+		lock = "builtins.readFile " + nixPath(filepath.Join(req.Root, "flake.lock"))
+	}
+	selfSrc := "path"
+	if hasCommit(ctx, req.Root) {
+		selfSrc = "git"
+	}
+	return fmt.Sprintf("(import %s { root = %s; flake = %s; lock = %s; selfSrc = %s; })%s",
+		nixPath(c.helperPath()), nixPath(req.Root), nixPath(flakeFile), lock, nixString(selfSrc), attr)
+}
+
+// installable is the arguments naming the devShell (or an attribute of it):
+// a flake reference in Flake mode, the scoped expression otherwise.
+func (c *Cache) installable(ctx context.Context, req Request, flakeFile, attr string) []string {
+	if req.Mode == Flake {
+		// Newer nix answers clean trees from its evaluation cache, which
+		// would hide the files read.
+		return []string{"--no-write-lock-file", "--option", "eval-cache", "false", flakeRef(req) + attr}
+	}
+	return []string{"--impure", "--expr", c.scopedExpr(ctx, req, flakeFile, attrPath(req.System, req.Shell)+attr)}
+}
+
+// namesExpr lists the attribute names of devShells (system "") or of
+// devShells.<system>, for an error that says which shells exist.
+func (c *Cache) namesExpr(ctx context.Context, req Request, flakeFile, system string) []string {
+	if req.Mode == Flake {
+		attr := "#devShells"
+		if system != "" {
+			attr += "." + flakeAttr(system)
+		}
+		return []string{"--no-write-lock-file", "--option", "eval-cache", "false", req.Root + attr, "--apply", "builtins.attrNames"}
+	}
+	attr := ".devShells"
+	if system != "" {
+		attr += "." + nixString(system)
+	}
+	return []string{"--impure", "--expr", "builtins.attrNames " + c.scopedExpr(ctx, req, flakeFile, attr)}
+}

@@ -1,0 +1,298 @@
+package evalcache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// The pruning check. A pruned evaluation reads only the modules the model
+// says a devShell needs; the check evaluates the whole flake and compares,
+// once per pruned module list. It never delays an answer: it starts after
+// the evaluation wrote its entry, in a process of its own (Options.
+// CheckCommand) that outlives the caller, with its own lock and log in the
+// cache folder. Its verdict:
+//
+//	agree    both give the same derivation: verified/<key>; when pruning was
+//	         off for the repository, it is on again
+//	differ   the whole flake succeeds where the pruned one failed, or the
+//	         derivations differ: pruning is off for the repository
+//	         (noprune/), and the entry is marked so that the next request
+//	         evaluates every module and says why (Result.PruningOff)
+//	unknown  both fail, the whole flake fails alone (a broken module the
+//	         pruned list rightly leaves out), or a failure was transient:
+//	         nothing changes
+//
+// While pruning is off, an evaluation that the model could prune with a
+// different module list checks that list the other way round.
+
+// checkSide is the side of the comparison a check evaluates.
+type checkSide string
+
+const (
+	checkWhole  checkSide = "whole"  // the pruned side is known
+	checkPruned checkSide = "pruned" // the whole side is known (pruning is off)
+)
+
+// outcome is one side of the comparison: a derivation or an error.
+type outcome struct {
+	DrvPath string `json:"drvPath,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// checkJob is a pruning check waiting to run: what a detached check
+// process reads from checks/<key>.json.
+type checkJob struct {
+	Key       string        `json:"key"`
+	Dir       string        `json:"dir"` // the cache folder
+	DataDir   string        `json:"dataDir"`
+	Entry     string        `json:"entry"`
+	Evaluated int64         `json:"evaluated"` // the entry's evaluation the check is about
+	Request   Request       `json:"request"`
+	Side      checkSide     `json:"side"`
+	Known     outcome       `json:"known"`
+	Nix       string        `json:"nix"`
+	Timeout   time.Duration `json:"timeout"`
+	IFD       bool          `json:"ifd,omitempty"`
+}
+
+// pruningOff is what noprune/ records for a repository.
+type pruningOff struct {
+	Reason string `json:"reason"`
+	Key    string `json:"key"` // the module list whose check turned pruning off
+}
+
+// pruning tells whether req's pruned module list is evaluated, and why
+// not when the model gave one but a check turned pruning off.
+func (c *Cache) pruning(req Request) (use bool, off string) {
+	if req.Mode != Scoped || req.Pruned == nil {
+		return false, ""
+	}
+	if st, ok := c.pruningState(req.Root); ok {
+		return false, st.Reason
+	}
+	return true, ""
+}
+
+func (c *Cache) pruningState(root string) (pruningOff, bool) {
+	data, err := os.ReadFile(c.noPrunePath(root))
+	if err != nil {
+		return pruningOff{}, false
+	}
+	var st pruningOff
+	if json.Unmarshal(data, &st) != nil || st.Reason == "" {
+		st.Reason = "an earlier check found that the pruned module list gave a different devShell"
+	}
+	return st, true
+}
+
+// afterEvaluation starts the check an evaluation calls for, if any.
+func (c *Cache) afterEvaluation(a *attempt, known outcome) {
+	req := a.req
+	if req.Mode != Scoped || req.Pruned == nil {
+		return
+	}
+	key := checkKey(req)
+	if exists(c.verifiedPath(key)) {
+		if a.pruningOff != "" {
+			// This very module list was found complete before.
+			c.enablePruning(req.Root, "the pruned module list was verified before")
+		}
+		return
+	}
+	side := checkWhole
+	if !a.pruned {
+		st, off := c.pruningState(req.Root)
+		if !off || st.Key == key || known.Error != "" {
+			return // the list that failed, or nothing to compare with
+		}
+		side = checkPruned
+	}
+	job := checkJob{Key: key, Dir: c.dir, DataDir: c.dataDir, Entry: a.entry, Evaluated: a.start.UnixNano(), Request: req,
+		Side: side, Known: known, Nix: c.nix, Timeout: c.run.timeout, IFD: c.ifd}
+	if len(c.checkCommand) == 0 {
+		c.bg.Go(func() { c.check(c.bgCtx, job) })
+		return
+	}
+	if err := c.startCheck(job); err != nil {
+		c.log.Warn("cannot start the pruning check", "component", req.Component, "error", err)
+	}
+}
+
+// detachedVariable marks the process that runs a check, as opposed to the
+// one that starts it.
+const detachedVariable = "MONOFLAKE_CHECK_DETACHED"
+
+// startCheck writes the job and runs CheckCommand on it; the command
+// starts the check in a session of its own and returns at once.
+func (c *Cache) startCheck(job checkJob) error {
+	data, err := json.Marshal(job)
+	if err != nil {
+		return err
+	}
+	path := c.checkJobPath(job.Key)
+	if err := writeAtomic(path, data); err != nil {
+		return err
+	}
+	cmd := exec.Command(c.checkCommand[0], append(append([]string{}, c.checkCommand[1:]...), path)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s", c.checkCommand[0], err, lastLine(out))
+	}
+	return nil
+}
+
+// RunCheck runs the pruning check described by the job file at path; the
+// command named by Options.CheckCommand calls it. Called by an evaluating
+// process, it starts itself again (os.Args, the same command) in a new
+// session with its output in the cache folder's checks.log, and returns
+// at once: the evaluating process waits for nothing, and the check is no
+// child of its. In that second process it runs the check.
+func RunCheck(ctx context.Context, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read the pruning check %s: %w", path, err)
+	}
+	var job checkJob
+	if err := json.Unmarshal(data, &job); err != nil {
+		return fmt.Errorf("read the pruning check %s: %w", path, err)
+	}
+	l := layout{dir: job.Dir}
+	logFile, err := os.OpenFile(l.checkLogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open the log of pruning checks: %w", err)
+	}
+	defer logFile.Close()
+	if os.Getenv(detachedVariable) == "" {
+		return detach(logFile)
+	}
+	c, err := Open(Options{Dir: job.Dir, DataDir: job.DataDir, Nix: job.Nix, Timeout: job.Timeout,
+		AllowImportFromDerivation: job.IFD, Log: logFile})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.check(ctx, job)
+	return nil
+}
+
+// detach starts this process's command once more, in a session of its own
+// (a terminal's Ctrl-C or a closed editor does not reach it) and returns.
+func detach(logFile io.Writer) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd.Env = append(os.Environ(), detachedVariable+"=1")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the pruning check: %w", err)
+	}
+	return cmd.Process.Release()
+}
+
+// check compares both sides and records the verdict.
+func (c *Cache) check(ctx context.Context, job checkJob) {
+	unlock, ok, err := tryLockFile(c.checkLockPath(job.Key))
+	if err != nil || !ok {
+		return // another process checks this module list
+	}
+	defer unlock()
+	defer os.Remove(c.checkJobPath(job.Key))
+	req := job.Request
+	if exists(c.verifiedPath(job.Key)) {
+		return
+	}
+	whole, pruned := job.Known, job.Known
+	var transient bool
+	if job.Side == checkWhole {
+		full := req
+		full.Pruned = nil
+		whole, transient = c.checkSide(ctx, full, filepath.Join(req.Root, "flake.nix"))
+	} else {
+		flakeFile, err := c.writePruned(req.Pruned)
+		if err != nil {
+			c.log.Warn("pruning check failed", "component", req.Component, "error", err)
+			return
+		}
+		pruned, transient = c.checkSide(ctx, req, flakeFile)
+	}
+	if ctx.Err() != nil || transient {
+		c.log.Info("pruning check inconclusive", "component", req.Component, "error", whole.Error+pruned.Error)
+		return
+	}
+	switch {
+	case pruned.Error == "" && whole.Error == "" && pruned.DrvPath == whole.DrvPath:
+		if err := writeAtomic(c.verifiedPath(job.Key), []byte(pruned.DrvPath+"\n")); err != nil {
+			c.log.Warn("cannot record the pruning check", "error", err)
+		}
+		c.log.Info("verified pruning", "component", req.Component, "shell", req.Shell, "modules", len(req.Pruned.Modules))
+		if job.Side == checkPruned {
+			c.enablePruning(req.Root, "a check found the pruned module list of "+req.Component+" complete")
+		}
+	case pruned.Error != "" && whole.Error == "":
+		c.differ(ctx, job, fmt.Sprintf("evaluating only the modules %s needs failed (%s) where the whole flake evaluates", req.Component, pruned.Error))
+	case pruned.Error == "" && whole.Error == "":
+		c.differ(ctx, job, fmt.Sprintf("the modules %s needs gave the derivation %s where the whole flake gives %s", req.Component, pruned.DrvPath, whole.DrvPath))
+	default:
+		c.log.Info("pruning check inconclusive: the whole flake fails", "component", req.Component, "pruned", pruned.Error, "whole", whole.Error)
+	}
+}
+
+// checkSide evaluates one side; transient says its failure proves nothing.
+func (c *Cache) checkSide(ctx context.Context, req Request, flakeFile string) (outcome, bool) {
+	ev, err := c.evalDrvPath(ctx, req, flakeFile)
+	if err == nil {
+		return outcome{DrvPath: ev.drvPath}, false
+	}
+	f := c.describe(ctx, &attempt{req: req, flakeFile: flakeFile}, ev, err)
+	return outcome{Error: f.err.Error()}, f.transient || ctx.Err() != nil
+}
+
+// differ turns pruning off for the repository and marks the entry the
+// check was about, so that the next request evaluates every module.
+func (c *Cache) differ(ctx context.Context, job checkJob, reason string) {
+	req := job.Request
+	reason = "pruning is off for " + req.Root + ": " + reason
+	st, _ := json.Marshal(pruningOff{Reason: reason, Key: job.Key})
+	if err := writeAtomic(c.noPrunePath(req.Root), st); err != nil {
+		c.log.Warn("cannot record that pruning is off", "root", req.Root, "error", err)
+		return
+	}
+	c.log.Warn("pruned evaluation differs from the whole flake; evaluating every module of this repository from now on",
+		"root", req.Root, "component", req.Component, "reason", reason)
+	if job.Side != checkWhole {
+		return
+	}
+	unlock, err := lockFile(ctx, c.entryLockPath(job.Entry))
+	if err != nil {
+		return
+	}
+	defer unlock()
+	rec, err := readRecord(job.Entry)
+	if err != nil || rec.Evaluated != job.Evaluated {
+		return // evaluated again since: that evaluation knew
+	}
+	rec.Retry = true
+	if err := writeRecord(job.Entry, rec); err != nil {
+		c.log.Warn("cannot mark the entry for a new evaluation", "component", req.Component, "error", err)
+	}
+}
+
+// enablePruning turns pruning on again for a repository.
+func (c *Cache) enablePruning(root, why string) {
+	if err := os.Remove(c.noPrunePath(root)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		c.log.Warn("cannot turn pruning on again", "root", root, "error", err)
+		return
+	}
+	c.log.Info("pruning is on again", "root", root, "because", why)
+}
