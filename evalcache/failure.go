@@ -24,9 +24,9 @@ type failure struct {
 }
 
 // failure writes the entry of a failed attempt; see runAttempt.
-func (c *Cache) failure(ctx context.Context, a *attempt, ev evaluation, err error) (*Result, string, error) {
+func (c *Cache) failure(ctx context.Context, a *attempt, ev evaluation, err error) (*Result, error) {
 	if ctx.Err() != nil {
-		return nil, "", fmt.Errorf("evaluate %s: %w", a.req.Component, ctx.Err())
+		return nil, fmt.Errorf("evaluate %s: %w", a.req.Component, ctx.Err())
 	}
 	f := c.describe(ctx, a, ev, err)
 	rec := a.newRecord()
@@ -38,9 +38,8 @@ func (c *Cache) failure(ctx context.Context, a *attempt, ev evaluation, err erro
 		// again.
 		rec.DrvPath, extra = a.prev.rec.DrvPath, a.prev.rec.files()
 	}
-	changed, err := c.store(a, rec, ev.read, extra)
-	if err != nil || (changed != "" && !a.last) {
-		return nil, changed, err
+	if err := c.store(a, rec, ev.read, extra); err != nil || (a.changed != "" && !a.last) {
+		return nil, err
 	}
 	c.log.Warn("evaluation failed", "component", a.req.Component, "shell", a.req.Shell, "pruned", a.pruned,
 		"transient", f.transient, "error", f.err.Error())
@@ -49,7 +48,7 @@ func (c *Cache) failure(ctx context.Context, a *attempt, ev evaluation, err erro
 	}
 	res := a.prev.answer(f.err, rec.files())
 	res.Pruned, res.PruningOff = a.pruned, a.pruningOff
-	return res, changed, nil
+	return res, nil
 }
 
 // unavailable answers when nix cannot run at all (missing, too old, not
@@ -69,7 +68,7 @@ var (
 	// network rather than the repository.
 	transientFailure = regexp.MustCompile(`(?i)unable to download|couldn't resolve host|could not resolve host|couldn't connect to server|` +
 		`connection refused|connection reset|timeout was reached|HTTP error 5\d\d|cannot connect to (socket|daemon)|` +
-		`no space left on device|too many open files|resource temporarily unavailable|interrupted by the user|` +
+		`no space left on device|too many open files|resource temporarily unavailable|interrupted by the user|interrupted system call|` +
 		`database is locked|unable to fork|killed by signal|due to signal`)
 	buildFailure = regexp.MustCompile(`(?m)error: (builder for '[^']*' failed|\d+ dependenc(y|ies) of derivation .* failed to build)`)
 	// nix 2.8 names tarball inputs (file ones too) in this message; later

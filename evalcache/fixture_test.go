@@ -2,6 +2,7 @@ package evalcache
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// checkSubcommand makes the test binary run a pruning check, as
+// monoflake's hidden check-pruning command does (see TestCheckRunsDetached).
+const checkSubcommand = "evalcache-check"
+
 func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == checkSubcommand {
+		if err := RunCheck(context.Background(), os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	// Every nix started by these tests inherits this; a test never reaches
 	// for the network.
 	os.Setenv("NIX_CONFIG", os.Getenv("NIX_CONFIG")+"\n"+evaltest.NixConfig)

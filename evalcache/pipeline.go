@@ -43,25 +43,31 @@ type attempt struct {
 	known map[string]dep // inputs as they were before nix started
 	start time.Time
 	last  bool
+	// read is what nix read; once changed names an input that changed
+	// while nix ran, the next attempt knows these files from the start.
+	read    []string
+	changed string
 }
 
 // evaluateEntry runs the pipeline until it ran with inputs that held
 // still, or maxAttempts times.
 func (c *Cache) evaluateEntry(ctx context.Context, req Request, entry, version string, prev found) (*Result, error) {
+	var read []string
 	for n := 1; ; n++ {
-		a, err := c.newAttempt(req, entry, version, prev, n == maxAttempts)
+		a, err := c.newAttempt(req, entry, version, prev, read, n == maxAttempts)
 		if err != nil {
 			return nil, err
 		}
-		res, changed, err := c.runAttempt(ctx, a)
-		if err != nil || changed == "" || a.last {
+		res, err := c.runAttempt(ctx, a)
+		if err != nil || a.changed == "" || a.last {
 			return res, err
 		}
-		c.log.Info("an input changed while it was evaluated; evaluating again", "component", req.Component, "file", changed)
+		c.log.Info("an input changed while it was evaluated; evaluating again", "component", req.Component, "file", a.changed)
+		read = a.read
 	}
 }
 
-func (c *Cache) newAttempt(req Request, entry, version string, prev found, last bool) (*attempt, error) {
+func (c *Cache) newAttempt(req Request, entry, version string, prev found, read []string, last bool) (*attempt, error) {
 	a := &attempt{req: req, entry: entry, version: version, prev: prev, last: last,
 		flakeFile: filepath.Join(req.Root, "flake.nix"), cold: prev.last == nil}
 	a.pruned, a.pruningOff = c.pruning(req)
@@ -75,13 +81,13 @@ func (c *Cache) newAttempt(req Request, entry, version string, prev found, last 
 	if prev.rec != nil {
 		prevDeps = prev.rec.Deps
 	}
-	a.known, a.start = snapshotKnown(c.inputPaths(req, nil, nil), prevDeps)
+	a.known, a.start = snapshotKnown(c.inputPaths(req, read, nil), prevDeps)
 	return a, nil
 }
 
-// runAttempt is the pipeline. changed names an input that changed while
-// it ran; the entry is then written only by the last attempt.
-func (c *Cache) runAttempt(ctx context.Context, a *attempt) (res *Result, changed string, err error) {
+// runAttempt is the pipeline. When an input changed while it ran
+// (a.changed), the entry is written only by the last attempt.
+func (c *Cache) runAttempt(ctx context.Context, a *attempt) (*Result, error) {
 	ev, err := c.derivation(ctx, a)
 	if err != nil {
 		return c.failure(ctx, a, ev, err)
@@ -142,39 +148,38 @@ func (c *Cache) environment(ctx context.Context, a *attempt, ev *evaluation) (*E
 }
 
 // writeEntry is the last step: the entry, from what the evaluation read.
-func (c *Cache) writeEntry(a *attempt, ev evaluation, env *Environment) (*Result, string, error) {
+func (c *Cache) writeEntry(a *attempt, ev evaluation, env *Environment) (*Result, error) {
 	rec := a.newRecord()
 	rec.DrvPath = ev.drvPath
-	changed, err := c.store(a, rec, ev.read, nil)
-	if err != nil || (changed != "" && !a.last) {
-		return nil, changed, err
+	if err := c.store(a, rec, ev.read, nil); err != nil || (a.changed != "" && !a.last) {
+		return nil, err
 	}
 	c.log.Info("evaluated", "component", a.req.Component, "shell", a.req.Shell, "mode", a.req.Mode, "pruned", a.pruned,
 		"drv", ev.drvPath, "files", len(rec.Deps), "took", time.Since(a.start))
-	if changed == "" {
+	if a.changed == "" {
 		c.afterEvaluation(a, outcome{DrvPath: ev.drvPath})
 	}
-	return &Result{Env: env, State: Fresh, Files: rec.files(), DrvPath: rec.DrvPath, Pruned: a.pruned, PruningOff: a.pruningOff}, changed, nil
+	return &Result{Env: env, State: Fresh, Files: rec.files(), DrvPath: rec.DrvPath, Pruned: a.pruned, PruningOff: a.pruningOff}, nil
 }
 
 // store records an attempt's inputs in rec and writes it, unless an input
-// changed while nix ran and another attempt follows; changed names that
-// input. The last attempt writes an entry the next request evaluates
-// again.
-func (c *Cache) store(a *attempt, rec *record, read, extra []string) (changed string, err error) {
+// changed while nix ran (a.changed) and another attempt follows. The last
+// attempt writes an entry the next request evaluates again.
+func (c *Cache) store(a *attempt, rec *record, read, extra []string) error {
 	deps, err := c.dependencies(a, read, extra)
 	if err != nil {
-		return "", err
+		return err
 	}
-	changed = changedWhileEvaluating(deps, a.known, a.start)
-	if changed != "" && !a.last {
-		return changed, nil
+	a.read = read
+	a.changed = changedWhileEvaluating(deps, a.known, a.start)
+	if a.changed != "" && !a.last {
+		return nil
 	}
-	rec.Deps, rec.Retry = deps, rec.Retry || changed != ""
+	rec.Deps, rec.Retry = deps, rec.Retry || a.changed != ""
 	if err := writeRecord(a.entry, rec); err != nil {
-		return "", fmt.Errorf("store the cache entry of %s: %w", a.req.Component, err)
+		return fmt.Errorf("store the cache entry of %s: %w", a.req.Component, err)
 	}
-	return changed, nil
+	return nil
 }
 
 func (a *attempt) newRecord() *record {

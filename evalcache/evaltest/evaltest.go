@@ -4,6 +4,7 @@
 package evaltest
 
 import (
+	"context"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -12,8 +13,10 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/monoflake/monoflake/analysis/gitsafe"
 	"github.com/monoflake/monoflake/tools/genrepo"
 )
 
@@ -83,13 +86,44 @@ func CopyFixture(t testing.TB, name string) string {
 	return dst
 }
 
-// Git runs git in dir and fails the test when it fails.
+// HangingFlake writes a committed flake whose devShell "default" reads a
+// named pipe while it is evaluated, so the real nix blocks there until the
+// test writes to the pipe (or kills nix). It returns the flake's folder.
+func HangingFlake(t testing.TB) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "hanging")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatalf("make a named pipe: %v", err)
+	}
+	flake := `{
+  outputs = { self }: {
+    devShells.x86_64-linux.default = derivation {
+      name = "hanging-shell"; system = "x86_64-linux"; builder = "/bin/bash";
+      args = [ "-c" "echo > $out" ]; outputs = [ "out" ]; PATH = "/bin:/usr/bin";
+      BLOCKED = builtins.readFile ` + fifo + `;
+    };
+  };
+}
+`
+	if err := os.WriteFile(filepath.Join(root, "flake.nix"), []byte(flake), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	Git(t, root, "init", "-q")
+	Git(t, root, "add", "-A")
+	Git(t, root, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "hanging")
+	return root
+}
+
+// Git runs git in dir, through gitsafe as every git call of the project
+// does, and fails the test when it fails.
 func Git(t testing.TB, dir string, args ...string) {
 	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, out)
+	if err := gitsafe.Run(context.Background(), dir, args...); err != nil {
+		t.Fatalf("git %s: %v", strings.Join(args, " "), err)
 	}
 }
 
