@@ -161,13 +161,17 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 		message string
 	}{
 		{"a failed download", func(t *testing.T) string { return remoteFlake(t, "") },
-			func(root string) Request { return Request{Root: root, Component: "remote", Shell: "default", System: "x86_64-linux"} },
+			func(root string) Request {
+				return Request{Root: root, Component: "remote", Shell: "default", System: "x86_64-linux"}
+			},
 			func(t *testing.T) string { return requireTool(t, "nix") }, "unable to download"},
 		{"nix killed", func(t *testing.T) string { return copyFixture(t, "monorepo") },
 			func(root string) Request { return monorepoRequest(root, "backend", "backend") },
 			func(t *testing.T) string { return fakeNix(t, "kill -9 $$") }, "stopped by signal 9"},
 		{"nix interrupted", func(t *testing.T) string { return evaltest.HangingFlake(t) },
-			func(root string) Request { return Request{Root: root, Component: "hanging", Shell: "default", System: "x86_64-linux"} },
+			func(root string) Request {
+				return Request{Root: root, Component: "hanging", Shell: "default", System: "x86_64-linux"}
+			},
 			func(t *testing.T) string { return wrappedNix(t, `(sleep 0.3; kill -INT $$) & exec "$REAL" "$@"`) }, "interrupted"},
 	}
 	for _, tt := range tests {
