@@ -131,3 +131,55 @@ func TestPlanFor(t *testing.T) {
 	_, err = evalcache.PlanPath(context.Background(), mono, "", "")
 	require.ErrorIs(t, err, evalcache.ErrNoDevShell, "the fixture's flake has no devShells.default")
 }
+
+// Faults the command line must survive: trust of a folder without a
+// flake.nix, a forced evaluation, a flake.nix that no longer parses.
+func TestEnvFaults(t *testing.T) {
+	evaltest.RequireTool(t, "nix")
+	evaltest.SetNixConfig(t)
+	root := evaltest.CopyFixture(t, "monorepo")
+	c, stdout, stderr := envCLI(t)
+	getenv := c.getenv
+	c.getenv = func(k string) string {
+		if k == "MONOFLAKE_LOG" {
+			return "1"
+		}
+		return getenv(k)
+	}
+	ctx := context.Background()
+	reset := func() { stdout.Reset(); stderr.Reset() }
+
+	home := t.TempDir()
+	require.Equal(t, exitUsage, run(ctx, c, []string{"trust", home}))
+	require.Equal(t, "monoflake: "+home+" holds no flake.nix, and trust covers every folder below the one trusted: trust the folder of the repository's flake.nix instead\n", stderr.String())
+	reset()
+	require.Equal(t, exitOK, run(ctx, c, []string{"trust", root}))
+
+	backend := filepath.Join(root, "backend")
+	for _, step := range []struct {
+		args        []string
+		evaluations int
+	}{
+		{[]string{"env", backend}, 1},
+		{[]string{"env", backend}, 0},
+		{[]string{"env", "--refresh", backend}, 1},
+	} {
+		reset()
+		require.Equal(t, exitOK, run(ctx, c, step.args), "%s", stderr)
+		require.Equal(t, step.evaluations, strings.Count(stderr.String(), "msg=evaluated"), "%q", step.args)
+		require.Contains(t, stdout.String(), "export BACKEND_PORT=8080")
+	}
+
+	// direnv keeps the last good environment when flake.nix breaks, with
+	// nix's own message.
+	flake := filepath.Join(root, "flake.nix")
+	data, err := os.ReadFile(flake)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(flake, bytes.Replace(data, []byte("imports = ["), []byte("imports = (("), 1), 0o644))
+	t.Chdir(backend)
+	reset()
+	require.Equal(t, exitStale, run(ctx, c, []string{"direnv-export"}))
+	require.Contains(t, stdout.String(), "export BACKEND_PORT=8080")
+	require.Contains(t, stdout.String(), "export MONOFLAKE_STALE=1")
+	require.Contains(t, stderr.String(), "evaluation failed, keeping the last good environment: flake.nix:")
+}
