@@ -21,7 +21,7 @@ import (
 // folder, and a nix on PATH that records the pid of every evaluation.
 type process struct {
 	bin, home, nixPids string
-	env               []string
+	env                []string
 }
 
 func newProcess(t *testing.T, bin string) *process {
