@@ -641,6 +641,11 @@ func TestGCRootsAndTrim(t *testing.T) {
 	_, err = os.Lstat(c.rootPath(infraEntry))
 	require.NoError(t, err)
 
+	// The checks' log is cut when it grows past its bound.
+	require.NoError(t, os.WriteFile(c.checkLogPath(), make([]byte, maxCheckLog+1), 0o644))
+	require.NoError(t, c.Trim())
+	require.NoFileExists(t, c.checkLogPath())
+
 	// Size: with room for one environment, the least recently used goes.
 	c.maxSize = 1
 	require.NoError(t, c.Trim())

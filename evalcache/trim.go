@@ -88,8 +88,9 @@ func (c *Cache) Trim() error {
 		}
 	}
 	// Pruning decisions and pruned flakes age out too, so a repository whose
-	// pruning once fell back is tried again after MaxAge.
-	for _, sub := range []string{"noprune", "verified", "pruned"} {
+	// pruning once fell back is tried again after MaxAge; so do the jobs of
+	// checks whose process died.
+	for _, sub := range []string{"noprune", "verified", "pruned", "checks"} {
 		files, _ := os.ReadDir(filepath.Join(c.dir, sub))
 		for _, f := range files {
 			if info, err := f.Info(); err == nil && time.Since(info.ModTime()) > c.maxAge {
@@ -97,5 +98,12 @@ func (c *Cache) Trim() error {
 			}
 		}
 	}
+	// The checks' log is for reading what happened lately, not forever.
+	if info, err := os.Stat(c.checkLogPath()); err == nil && info.Size() > maxCheckLog {
+		os.Remove(c.checkLogPath())
+	}
 	return nil
 }
+
+// maxCheckLog bounds checks.log between trims.
+const maxCheckLog = 1 << 20

@@ -105,7 +105,7 @@ func runDirenvExport(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "monoflake: cannot tell which directory the .envrc is in: %v\n", err)
 		return exitUsage
 	}
-	cache, err := evalcache.Open(cacheOptions(c, nil))
+	cache, err := evalcache.Open(cacheOptions(c, evalLog(c)))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return exitUsage

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -170,13 +171,29 @@ func TestEnvFaults(t *testing.T) {
 		require.Contains(t, stdout.String(), "export BACKEND_PORT=8080")
 	}
 
+	// `direnv reload` touches the .envrc: direnv-export evaluates again.
+	envrc := filepath.Join(backend, ".envrc")
+	require.NoError(t, os.WriteFile(envrc, []byte("use monoflake\n"), 0o644))
+	t.Chdir(backend)
+	for _, step := range []struct {
+		touch       bool
+		evaluations int
+	}{{true, 1}, {false, 0}, {true, 1}} {
+		if step.touch {
+			now := time.Now()
+			require.NoError(t, os.Chtimes(envrc, now, now))
+		}
+		reset()
+		require.Equal(t, exitOK, run(ctx, c, []string{"direnv-export"}), "%s", stderr)
+		require.Equal(t, step.evaluations, strings.Count(stderr.String(), "msg=evaluated"), "touched: %v", step.touch)
+	}
+
 	// direnv keeps the last good environment when flake.nix breaks, with
 	// nix's own message.
 	flake := filepath.Join(root, "flake.nix")
 	data, err := os.ReadFile(flake)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(flake, bytes.Replace(data, []byte("imports = ["), []byte("imports = (("), 1), 0o644))
-	t.Chdir(backend)
 	reset()
 	require.Equal(t, exitStale, run(ctx, c, []string{"direnv-export"}))
 	require.Contains(t, stdout.String(), "export BACKEND_PORT=8080")
