@@ -92,9 +92,11 @@ func (c *Cache) describe(ctx context.Context, a *attempt, ev evaluation, err err
 		return failure{&EvalError{Message: fmt.Sprintf("nix did not finish within %s; evaluate again, or raise the timeout with %s", c.run.timeout, TimeoutVariable)}, true}
 	case errors.Is(err, ErrNixMissing):
 		return failure{&EvalError{Message: err.Error()}, true}
-	case errors.As(err, &exit) && exit.Sys() != nil && exit.Sys().(syscall.WaitStatus).Signaled():
-		sig := exit.Sys().(syscall.WaitStatus).Signal()
-		return failure{&EvalError{Message: fmt.Sprintf("nix was stopped by signal %d (%s) before it finished; evaluate again", int(sig), sig)}, true}
+	case errors.As(err, &exit):
+		if status, ok := exit.Sys().(syscall.WaitStatus); ok && status.Signaled() {
+			sig := status.Signal()
+			return failure{&EvalError{Message: fmt.Sprintf("nix was stopped by signal %d (%s) before it finished; evaluate again", int(sig), sig)}, true}
+		}
 	}
 	evalErr := parseNixError(ev.stderr, c.mapper(a.req))
 	if len(ev.stderr) == 0 && err != nil {
@@ -161,28 +163,26 @@ func (c *Cache) explainMissingShell(ctx context.Context, a *attempt, e *EvalErro
 	req := a.req
 	g := missingAttr.FindStringSubmatch(e.Message)
 	inExpr := e.File == "" || strings.HasPrefix(e.File, "«")
-	switch {
-	case g != nil && g[1] == req.Shell && inExpr, req.Mode == Flake && missingFlakeOut.MatchString(e.Message):
-		names, err := c.shellNames(ctx, req, a.flakeFile, req.System)
-		if err != nil {
-			if systems, err := c.shellNames(ctx, req, a.flakeFile, ""); err == nil {
-				e.Message = fmt.Sprintf("the flake defines no devShells for %s (it defines them for %s); set \"system\" in .monoflake.json",
-					req.System, orNone(systems))
-				e.File, e.Line, e.Column = "", 0, 0
+	missingShell := (g != nil && g[1] == req.Shell && inExpr) || (req.Mode == Flake && missingFlakeOut.MatchString(e.Message))
+	if !missingShell && !(g != nil && g[1] == req.System && inExpr) {
+		return
+	}
+	// The names come from the whole flake: a pruned module list holds the
+	// component's own shells only.
+	flakeFile := filepath.Join(req.Root, "flake.nix")
+	if missingShell {
+		if names, err := c.shellNames(ctx, req, flakeFile, req.System); err == nil {
+			*e = EvalError{Message: fmt.Sprintf("there is no devShell %q for %s (the flake defines %s)", req.Shell, req.System, orNone(names))}
+			if req.ShellSetting != "" {
+				e.Message += "; it is named by " + req.ShellSetting
 			}
 			return
 		}
-		e.Message = fmt.Sprintf("there is no devShell %q for %s (the flake defines %s)", req.Shell, req.System, orNone(names))
-		e.File, e.Line, e.Column = "", 0, 0
-		if req.ShellSetting != "" {
-			e.Message += "; it is named by " + req.ShellSetting
-		}
-	case g != nil && g[1] == req.System && inExpr:
-		if systems, err := c.shellNames(ctx, req, a.flakeFile, ""); err == nil {
-			e.Message = fmt.Sprintf("the flake defines no devShells for %s (it defines them for %s); set \"system\" in .monoflake.json",
-				req.System, orNone(systems))
-			e.File, e.Line, e.Column = "", 0, 0
-		}
+	}
+	// No shells for the system at all.
+	if systems, err := c.shellNames(ctx, req, flakeFile, ""); err == nil {
+		*e = EvalError{Message: fmt.Sprintf("the flake defines no devShells for %s (it defines them for %s); set \"system\" in %s",
+			req.System, orNone(systems), filepath.Join(req.Root, ".monoflake.json"))}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/monoflake/monoflake/analysis"
 	"github.com/monoflake/monoflake/evalcache/evaltest"
 	"github.com/stretchr/testify/require"
 )
@@ -309,19 +310,29 @@ func TestOldNixNewLock(t *testing.T) {
 func TestMissingShell(t *testing.T) {
 	requireTool(t, "nix")
 	root := copyFixture(t, "monorepo")
-	setting := `"shells": {"analytics": "nope"} in ` + filepath.Join(root, ".monoflake.json")
+	config := filepath.Join(root, ".monoflake.json")
+	require.NoError(t, os.WriteFile(config, []byte(`{"shells": {"analytics": "nope"}}`), 0o644))
+	snap, err := analysis.Load(context.Background(), root)
+	require.NoError(t, err)
 	for _, mode := range []Mode{Scoped, Flake} {
 		t.Run(string(mode), func(t *testing.T) {
+			req, err := Plan(snap, filepath.Join(root, "analytics"), "", mode)
+			require.NoError(t, err)
 			c, _ := testCache(t, root, Options{})
-			req := monorepoRequest(root, "analytics", "nope")
-			req.Mode, req.ShellSetting = mode, setting
 			res, err := c.Get(context.Background(), req)
 			require.NoError(t, err)
 			require.Equal(t, Failed, res.State)
-			require.Equal(t, `there is no devShell "nope" for x86_64-linux (the flake defines backend, frontend, infra, python); it is named by `+setting, res.Err.Message)
+			require.Equal(t, `there is no devShell "nope" for x86_64-linux (the flake defines backend, frontend, infra, python); `+
+				`it is named by "shells": {"analytics": "nope"} in `+config, res.Err.Message)
 			require.Empty(t, res.Err.File)
 		})
 	}
+	c, _ := testCache(t, root, Options{})
+	req := monorepoRequest(root, "backend", "backend")
+	req.System = "aarch64-linux"
+	res, err := c.Get(context.Background(), req)
+	require.NoError(t, err)
+	require.Equal(t, `the flake defines no devShells for aarch64-linux (it defines them for x86_64-linux); set "system" in `+config, res.Err.Message)
 }
 
 // evalcache's own git calls run nothing of the repository's.

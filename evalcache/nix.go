@@ -40,7 +40,7 @@ type nixOutput struct {
 
 // versionTimeout bounds `nix --version`, which answers in milliseconds
 // unless something is badly wrong.
-const versionTimeout = 30 * time.Second
+const versionTimeout = 10 * time.Second
 
 // groupCommand runs nix in a process group of its own, killed whole when
 // ctx ends, so no builder or helper it started outlives a cancellation. The
