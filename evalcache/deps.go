@@ -17,12 +17,15 @@ import (
 	"github.com/sourcegraph/conc"
 )
 
-// racyWindow is how close to "now" a file's last change may be for its
-// stats to prove nothing. File times come from a clock that ticks every few
-// milliseconds, so a file written twice within one tick, with the same size,
-// has the same stats both times; like git's "racily clean" index entries,
-// such a file is compared by content.
-const racyWindow = 100 * time.Millisecond
+// racyWindow is how close to a moment a file's last change may be for its
+// times to prove nothing about that moment. File times come from a clock
+// that ticks every few milliseconds (a jiffy: 1 to 10 ms) and may lag the
+// precise clock by as much, so a file written twice within one tick, with
+// the same size, has the same stats both times, and a file written just
+// after a moment may carry a time just before it. Like git's "racily clean"
+// index entries, such a file is compared by content, or, when there is no
+// content to compare with, taken as changed.
+const racyWindow = 20 * time.Millisecond
 
 // dep is one file or directory an evaluation read. Stats are compared first;
 // the content hash only when they differ, so touching a file without

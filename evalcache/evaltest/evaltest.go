@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/monoflake/monoflake/analysis/gitsafe"
 	"github.com/monoflake/monoflake/tools/genrepo"
@@ -83,6 +84,10 @@ func CopyFixture(t testing.TB, name string) string {
 	Git(t, dst, "init", "-q")
 	Git(t, dst, "add", "-A")
 	Git(t, dst, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "fixture")
+	// An evaluation cannot tell a file written a few milliseconds before it
+	// started from one written while it ran, and evaluates once more; tests
+	// that count evaluations start after that window.
+	time.Sleep(50 * time.Millisecond)
 	return dst
 }
 
