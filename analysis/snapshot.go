@@ -236,3 +236,34 @@ func (s *Snapshot) AllDiagnostics() []Diagnostic {
 // Outputs returns every output defined in the workspace, sorted by
 // category and name.
 func (s *Snapshot) Outputs() []*Output { return s.model.outputs }
+
+// Unread is something the model could not read (a module from a flake
+// input, imports it cannot follow, names computed by a function), so the
+// outputs it contributes are not known completely. Line is 1-based, 0 for
+// a whole file.
+type Unread struct {
+	File string
+	Line int
+	Why  string
+}
+
+// Unread lists, once each, what keeps the repository's flakes from being
+// known completely, sorted by file and line.
+func (s *Snapshot) Unread() []Unread {
+	var out []Unread
+	for _, c := range s.model.unreadCauses() {
+		u := Unread{File: c.Loc.File, Why: c.Why}
+		if f := s.files[c.Loc.File]; f != nil && f.Lines() != nil && c.Loc.Span != (syntax.Span{}) {
+			l, _ := f.Lines().Position(c.Loc.Span.Start)
+			u.Line = l + 1
+		}
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].File != out[j].File {
+			return out[i].File < out[j].File
+		}
+		return out[i].Line < out[j].Line
+	})
+	return out
+}
