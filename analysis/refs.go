@@ -316,7 +316,7 @@ func (x *extractor) apply(n syntax.Node) {
 		}
 		call := packageCall{Span: n.Span(), Target: target, Scope: -1}
 		if path := bindingName(n); len(path) == 1 && !isDynamic(path[0]) {
-			call.Name = attrName(path[0])
+			call.Name, call.NameSpan = attrName(path[0]), path[0].Span()
 			set := parentExpr(n).Parent().Parent() // binding -> binding_set -> attrset
 			call.Scope = x.scope(set)
 		}
@@ -499,9 +499,20 @@ func pathUse(n syntax.Node) (read, imported, guard bool) {
 // isImportsList reports whether a list is (part of) the value of an
 // imports binding: `imports = [ … ] ++ lib.optional c [ … ]`.
 func isImportsList(list syntax.Node) bool {
-	for p := list.Parent(); p.Valid(); p = p.Parent() {
+	for n, p := list, list.Parent(); p.Valid(); n, p = p, p.Parent() {
 		switch p.Kind() {
-		case syntax.Parenthesized, syntax.Binary, syntax.Apply, syntax.Let, syntax.If, syntax.List:
+		case syntax.Apply:
+			// Only the wrappers that keep the list's elements as modules.
+			fn, args := callee(p)
+			switch calleeName(fn) {
+			case "optional", "optionals", "filter", "flatten", "unique":
+				if !spanWithin(n.Span(), args[len(args)-1].Span()) {
+					return false
+				}
+			default:
+				return false
+			}
+		case syntax.Parenthesized, syntax.Binary, syntax.Let, syntax.If, syntax.List:
 		case syntax.Binding:
 			attrs := p.Child(syntax.FieldAttrpath).Children(syntax.FieldAttr)
 			return len(attrs) > 0 && attrs[len(attrs)-1].Is("imports")
