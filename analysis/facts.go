@@ -115,6 +115,9 @@ type flakeFacts struct {
 	SelfName, InputsName string
 	// InputArgs are the inputs the outputs function takes as formals.
 	InputArgs []string
+	// InputsSpan is where the flake declares its inputs (the first
+	// `inputs` attribute), zero when it declares none.
+	InputsSpan syntax.Span
 }
 
 type inputFact struct {
@@ -293,6 +296,9 @@ func (x *extractor) flakeFile(root syntax.Node) {
 		}
 		switch {
 		case path[0].Is("inputs"):
+			if fl.InputsSpan == (syntax.Span{}) {
+				fl.InputsSpan = path[0].Span()
+			}
 			x.inputs(path[1:], value)
 		case path[0].Is("outputs") && len(path) == 1:
 			x.outputsFunction(value)

@@ -100,6 +100,11 @@ func (x *extractor) variableStart(v syntax.Node, depth int) (refStart, []syntax.
 	case bindInherit:
 		start, prefix, ok := x.refChain(b.value, depth+1)
 		if !ok {
+			// inherit (args) self' inputs'; from an argument set a caller
+			// passes: the primed names are flake-parts' by convention.
+			if st, ok := primedConvention(name); ok {
+				return st, nil, true
+			}
 			return refStart{}, nil, false
 		}
 		return start, append(append([]syntax.Node(nil), prefix...), b.def), true
@@ -109,6 +114,11 @@ func (x *extractor) variableStart(v syntax.Node, depth int) (refStart, []syntax.
 	}
 	fn := b.value
 	role, known := x.roles[fn.ID()]
+	if !known && b.kind != bindFormal {
+		if st, ok := primedConvention(name); ok {
+			return st, nil, true
+		}
+	}
 	if !known {
 		// A module-style function (formals with `...`) elsewhere: a NixOS
 		// or home-manager module given the flake's arguments through
@@ -163,6 +173,18 @@ func (x *extractor) variableStart(v syntax.Node, depth int) (refStart, []syntax.
 		return st, nil, true
 	}
 	return refStart{}, nil, false
+}
+
+// primedConvention gives self' and inputs' their flake-parts meaning, by
+// convention, wherever they are bound: nothing else is named so.
+func primedConvention(name string) (refStart, bool) {
+	switch name {
+	case "self'":
+		return refStart{kind: startSelfPerSystem, bound: boundByConvention, module: -2}, true
+	case "inputs'":
+		return refStart{kind: startInputsPerSys, bound: boundByConvention, module: -2}, true
+	}
+	return refStart{}, false
 }
 
 // notOutputs are the attributes of a flake that are not outputs.

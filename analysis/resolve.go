@@ -71,8 +71,9 @@ type category struct {
 
 // genDef is an expression generating names of a category.
 type genDef struct {
-	Loc Location
-	Dir string
+	Loc  Location
+	Dir  string
+	Keys []nameDef // names of literal sets the generating function maps
 }
 
 type catKey struct {
@@ -708,6 +709,7 @@ func (m *model) flakeLevel(s *Snapshot, ex *expander, fl *flake, file string, sh
 		inner := ex.expand(file, top.Sub[name], 2)
 		if perSystemCategories[name] {
 			k := catKey{fl.id, true, name}
+			m.catDef(fl, true, name, Location{File: cd.file, Span: cd.Span}, mod)
 			m.openCauses(fl, k, file, inner, false)
 			sysDone := map[string]bool{}
 			for _, sys := range inner.Names {
@@ -864,7 +866,7 @@ func (ex *expander) add(e *expanded, file string, sh *shape, depth, hops int) {
 		e.Open = append(e.Open, cause{Loc: Location{File: file, Span: o.Span}, Why: o.Why})
 	}
 	for _, g := range sh.Gens {
-		e.Gens = append(e.Gens, genDef{Loc: Location{File: file, Span: g.Span}, Dir: g.Dir})
+		e.Gens = append(e.Gens, genDef{Loc: Location{File: file, Span: g.Span}, Dir: g.Dir, Keys: g.Keys})
 		e.Open = append(e.Open, cause{Loc: Location{File: file, Span: g.Span}, Why: g.Why})
 	}
 	for _, fv := range sh.Files {

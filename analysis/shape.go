@@ -60,6 +60,9 @@ type generator struct {
 	Span syntax.Span
 	Dir  string
 	Why  string
+	// Keys are the names of literal attrsets given to the generating
+	// function: the names it likely makes (flatMapAttrs { a = …; } f).
+	Keys []nameDef
 }
 
 func (s *shape) closed() bool {
@@ -457,6 +460,22 @@ func (x *evaluator) applyShape(n syntax.Node, depth int) *shape {
 	label := name
 	if label == "" {
 		label = "a function"
+	}
+	// A function given a literal attrset and a function maps the set's
+	// names: those are the names it likely makes.
+	var keys []nameDef
+	hasFn := false
+	for _, a := range args {
+		switch a.Unparen().Kind() {
+		case syntax.Attrset, syntax.RecAttrset:
+			keys = append(keys, x.shapeOf(a, 0).Names...)
+		case syntax.Function:
+			hasFn = true
+		}
+	}
+	if hasFn && len(keys) > 0 {
+		s.Gens = append(s.Gens, generator{Span: n.Span(), Why: x.cause(n, "names computed by %s", label), Keys: keys})
+		return s
 	}
 	return s.open(n, x.cause(n, "computed by %s", label))
 }
