@@ -66,33 +66,6 @@ func TestDirenvrcCommand(t *testing.T) {
 	require.Equal(t, exitUsage, run(context.Background(), c, []string{"direnvrc", "extra"}))
 }
 
-func TestParseDirenvExportArgs(t *testing.T) {
-	tests := []struct {
-		args            []string
-		mode, component string
-		err             string
-	}{
-		{args: nil},
-		{args: []string{"backend"}, component: "backend"},
-		{args: []string{"--mode", "flake"}, mode: "flake"},
-		{args: []string{"backend", "--mode", "flake"}, mode: "flake", component: "backend"},
-		{args: []string{"--mode=scoped", "infra"}, mode: "scoped", component: "infra"},
-		{args: []string{"--mode"}, err: "--mode needs a value"},
-		{args: []string{"--verbose"}, err: "unknown option --verbose"},
-		{args: []string{"a", "b"}, err: "one component at most"},
-	}
-	for _, tt := range tests {
-		mode, component, err := parseDirenvExportArgs(tt.args)
-		if tt.err != "" {
-			require.ErrorContains(t, err, tt.err, "%q", tt.args)
-			continue
-		}
-		require.NoError(t, err, "%q", tt.args)
-		require.Equal(t, tt.mode, mode, "%q", tt.args)
-		require.Equal(t, tt.component, component, "%q", tt.args)
-	}
-}
-
 func TestEvalErrorLine(t *testing.T) {
 	tests := []struct {
 		err  *evalcache.EvalError

@@ -1,0 +1,35 @@
+# bash completion for monoflake, printed by `monoflake completion bash`.
+# Install: source <(monoflake completion bash), e.g. in ~/.bashrc.
+#
+# monoflake itself says what to offer (`monoflake __complete WORDS...`); this
+# function only hands it the command line and shows the answer.
+_monoflake() {
+  local cur=${COMP_WORDS[COMP_CWORD]}
+  # bash splits words at = and : (COMP_WORDBREAKS); monoflake wants them
+  # whole (--format=json, FILE:LINE:COL), so the line is split at blanks.
+  local line=${COMP_LINE:0:COMP_POINT} words
+  read -ra words <<<"$line"
+  [[ -z $line || $line == *[[:blank:]] ]] && words+=("")
+  ((${#words[@]} > 1)) || return 0
+  local word=${words[${#words[@]}-1]}
+  # What monoflake's word has in front of bash's, cut from each candidate.
+  local prefix=${word%"$cur"}
+  local out
+  out=$(command monoflake __complete "${words[@]:1}" 2>/dev/null) || return 0
+  local add candidates=() reply
+  {
+    IFS= read -r add
+    while IFS=$'\t' read -r reply _; do
+      candidates+=("$reply")
+    done
+  } <<<"$out"
+  case $add in
+    :files) mapfile -t -O "${#candidates[@]}" candidates < <(compgen -f -- "$word"); compopt -o filenames 2>/dev/null ;;
+    :dirs) mapfile -t -O "${#candidates[@]}" candidates < <(compgen -d -- "$word"); compopt -o filenames 2>/dev/null ;;
+  esac
+  COMPREPLY=()
+  for reply in "${candidates[@]}"; do
+    [[ -n $reply ]] && COMPREPLY+=("${reply#"$prefix"}")
+  done
+}
+complete -F _monoflake monoflake
