@@ -4,7 +4,6 @@
 # monoflake itself says what to offer (`monoflake __complete WORDS...`); this
 # function only hands it the command line and shows the answer.
 _monoflake() {
-  local cur=${COMP_WORDS[COMP_CWORD]}
   # bash splits words at = and : (COMP_WORDBREAKS); monoflake wants them
   # whole (--format=json, FILE:LINE:COL), so the line is split at blanks.
   local line=${COMP_LINE:0:COMP_POINT} words
@@ -12,7 +11,11 @@ _monoflake() {
   [[ -z $line || $line == *[[:blank:]] ]] && words+=("")
   ((${#words[@]} > 1)) || return 0
   local word=${words[${#words[@]}-1]}
-  # What monoflake's word has in front of bash's, cut from each candidate.
+  # Readline replaces only what follows the last word break in the word;
+  # prefix is the part before it, cut from each candidate.
+  local cur=$word
+  [[ $COMP_WORDBREAKS == *=* ]] && cur=${cur##*=}
+  [[ $COMP_WORDBREAKS == *:* ]] && cur=${cur##*:}
   local prefix=${word%"$cur"}
   local out
   out=$(command monoflake __complete "${words[@]:1}" 2>/dev/null) || return 0
