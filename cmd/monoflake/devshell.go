@@ -33,6 +33,13 @@ func devShellEnvironment(ctx context.Context, cache *evalcache.Cache, path strin
 		}
 		req.Trusted = vouched
 		res, err := cache.Get(ctx, req)
+		if err == nil && res.State == evalcache.Failed && res.Err != nil && isMissingAttribute(res.Err.Message, choice.shell) {
+			system := req.System
+			if system == "" {
+				system = evalcache.CurrentSystem()
+			}
+			res = withMessage(res, fmt.Sprintf("the flake at %s defines no devShells.%s.%s%s", req.Root, system, choice.shell, shellsOf(ctx, req.Root)))
+		}
 		return res, req, err
 	}
 	res, req, err := cache.EnvironmentFor(ctx, path, choice.component, choice.mode, vouched)
@@ -59,12 +66,33 @@ func devShellEnvironment(ctx context.Context, cache *evalcache.Cache, path strin
 		System: s.Config.System, Mode: evalcache.Flake, Trusted: vouched}
 	res, err = cache.Get(ctx, req)
 	if err == nil && res.State == evalcache.Failed && res.Err != nil {
-		withList, e := *res, *res.Err
-		e.Message += definedShells(s)
-		withList.Err = &e
-		res = &withList
+		res = withMessage(res, res.Err.Message+definedShells(s))
 	}
 	return res, req, err
+}
+
+// withMessage is a failed result with another message, for a user who
+// needs to hear what to do instead.
+func withMessage(res *evalcache.Result, msg string) *evalcache.Result {
+	out := *res
+	out.Err = &evalcache.EvalError{Message: msg}
+	return &out
+}
+
+// isMissingAttribute reports whether nix's message says the devShell name
+// does not exist: what scoped evaluation and a flake reference say.
+func isMissingAttribute(msg, name string) bool {
+	return strings.Contains(msg, "attribute '"+name+"' missing") || strings.Contains(msg, "does not provide attribute")
+}
+
+// shellsOf is definedShells for the repository around dir, or "" when it
+// cannot be read.
+func shellsOf(ctx context.Context, dir string) string {
+	s, err := analysis.Load(ctx, dir)
+	if err != nil {
+		return ""
+	}
+	return definedShells(s)
 }
 
 // namedShellRequest is the request for devShells.<system>.NAME of the flake
@@ -108,13 +136,13 @@ func nearestFlake(path string) (string, error) {
 }
 
 // definedShells is the end of a message that lists the devShells the root
-// flake defines, as far as the model read them.
+// flake defines, as far as the model could read them.
 func definedShells(s *analysis.Snapshot) string {
 	names := flakeShells(s)
 	if len(names) == 0 {
-		return " (the model found no devShells in the flake)"
+		return " (monoflake sees no devShells in the flake)"
 	}
-	return " (devShells the flake defines: " + strings.Join(names, ", ") + ")"
+	return " (the flake's devShells that monoflake sees: " + strings.Join(names, ", ") + ")"
 }
 
 // flakeShells are the names of the devShells the root flake defines (not
