@@ -63,7 +63,13 @@ func newMonorepo(t testing.TB) *monorepo {
 	// The faster of the two documented installs; TestAllowedEnvrcIsTrust
 	// uses the other.
 	s.installDirenvLib("monoflake.sh", string(s.run(m.repo, m.bin, "direnvrc")))
-	written := strings.Fields(string(s.run(m.repo, m.bin, "init", m.repo)))
+	var written []string
+	for _, line := range strings.Split(strings.TrimSpace(string(s.run(m.repo, m.bin, "init", m.repo))), "\n") {
+		envrc, ok := strings.CutPrefix(strings.TrimSuffix(line, ": use monoflake"), "write ")
+		require.True(t, ok, "monoflake init printed %q", line)
+		// Paths are shown relative to the working directory, the repository.
+		written = append(written, filepath.Join(m.repo, envrc))
+	}
 	require.Len(t, written, 4, "monoflake init should write one .envrc per component")
 	for _, envrc := range written {
 		s.run(filepath.Dir(envrc), "direnv", "allow", filepath.Dir(envrc))

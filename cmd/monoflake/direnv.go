@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/monoflake/monoflake/analysis"
 	"github.com/monoflake/monoflake/direnv"
 	"github.com/monoflake/monoflake/evalcache"
 )
@@ -27,54 +25,52 @@ func runDirenvrc(ctx context.Context, c *cli, args []string) int {
 	return exitOK
 }
 
-// runInit writes `use monoflake` .envrc files into components lacking one.
+// runInit writes `use monoflake` .envrc files into components lacking one,
+// saying what it writes, keeps and skips.
 func runInit(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet(c, "init")
+	dryRun := fs.Bool("dry-run", false, "print what would be written, and write nothing")
+	all := fs.Bool("all", false, "include sub-flakes that no input of the root flake reaches")
 	if code, done := fs.parse(args, 1); done {
 		return code
 	}
 	root := dirArg(fs)
-	dirs, err := componentDirs(ctx, root)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
+	s, ok := load(ctx, c, root)
+	if !ok {
 		return exitUsage
 	}
-	if len(dirs) == 0 {
+	dirs, skipped := direnv.InitDirs(s, *all)
+	if len(dirs) == 0 && len(skipped) == 0 {
 		fmt.Fprintf(c.stderr, "monoflake: no components found under %s\n", root)
 		return exitFindings
 	}
-	written, kept, err := direnv.WriteEnvrcs(dirs)
+	var written, kept []string
+	var err error
+	verb := "write"
+	if *dryRun {
+		written, kept = direnv.PendingEnvrcs(dirs)
+		verb = "would write"
+	} else {
+		written, kept, err = direnv.WriteEnvrcs(dirs)
+	}
+	content := strings.TrimSpace(direnv.EnvrcContent)
 	for _, path := range written {
-		fmt.Fprintln(c.stdout, path)
+		fmt.Fprintf(c.stdout, "%s %s: %s\n", verb, display(path), content)
 	}
 	for _, path := range kept {
-		fmt.Fprintf(c.stderr, "monoflake: kept %s, which already exists\n", path)
+		fmt.Fprintf(c.stdout, "keep %s: it exists\n", display(path))
+	}
+	for _, sk := range skipped {
+		fmt.Fprintf(c.stdout, "skip %s: %s; --all includes it\n", display(sk.Dir), sk.Reason)
 	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return exitUsage
 	}
-	if len(written) > 0 {
+	if len(written) > 0 && !*dryRun {
 		fmt.Fprintln(c.stderr, "monoflake: review each new .envrc and run `direnv allow` in its directory to use it")
 	}
 	return exitOK
-}
-
-// componentDirs returns the directories of the components the model finds
-// in the repository around root, except the repository root itself.
-func componentDirs(ctx context.Context, root string) ([]string, error) {
-	s, err := analysis.Load(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	var dirs []string
-	for _, comp := range s.Components() {
-		if comp.Dir != s.Root {
-			dirs = append(dirs, comp.Dir)
-		}
-	}
-	sort.Strings(dirs)
-	return dirs, nil
 }
 
 // runDirenvExport prints the bash use_monoflake evaluates for the .envrc
