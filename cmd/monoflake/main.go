@@ -2,6 +2,9 @@
 // monorepos. This package parses flags and dispatches to subcommands; every
 // subcommand is a thin shell around functions of analysis, evalcache, direnv
 // or lsp, so the server and the command line never implement a feature twice.
+//
+// monoflake is free software under the MIT license: see the LICENSE file at
+// the root of the module (github.com/monoflake/monoflake).
 package main
 
 import (
