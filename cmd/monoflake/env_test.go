@@ -142,7 +142,7 @@ func missedComponent(t *testing.T) string {
 	data, err := os.ReadFile(flake)
 	require.NoError(t, err)
 	patched := strings.Replace(string(data), "        ./infra/nix/outputs.nix\n      ];",
-		"        ./infra/nix/outputs.nix\n      ] ++ map (dir: ./. + \"/${dir}/nix/outputs.nix\") [ \"tools\" ];", 1)
+		"        ./infra/nix/outputs.nix\n      ] ++ builtins.attrValues (builtins.mapAttrs (_: dir: ./. + \"/${dir}/nix/outputs.nix\") { t = \"tools\"; });", 1)
 	require.NotEqual(t, string(data), patched, "the fixture's flake.nix changed; update this test")
 	require.NoError(t, os.WriteFile(flake, []byte(patched), 0o644))
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "tools", "nix"), 0o755))
