@@ -31,6 +31,13 @@ func Definition(s *Snapshot, file string, offset int) []Location {
 		return s.inputDeclaration(f.Path, t.input)
 	case t.formal != nil:
 		return s.scopeBindings(f.Path, t.formal.Name)
+	case t.ref >= 0 && t.onCategory:
+		res := s.model.lookup(f.Path, t.ref)
+		var out []Location
+		for _, d := range s.model.defs[outputKey{res.key.flake, res.key.perSys, res.key.category, ""}] {
+			out = append(out, d.Def)
+		}
+		return out
 	case t.ref >= 0:
 		return s.outputDefinition(f, t.ref)
 	}

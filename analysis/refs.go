@@ -432,6 +432,11 @@ func (x *extractor) pathLiteral(n syntax.Node) {
 
 func (x *extractor) addPath(n syntax.Node, target string, fromSelf bool) {
 	read, imported, guard := pathUse(n)
+	if inFormalDefault(n) {
+		// { pkgs ? import ./x.nix { } }: used only when no argument is
+		// given, which a flake never does.
+		read, imported = false, false
+	}
 	p := pathFact{Span: n.Span(), Target: target, Read: read, Import: imported, FromSelf: fromSelf, Optional: inPathExistsFilter(n)}
 	if guard {
 		x.guards = append(x.guards, target)
@@ -516,6 +521,20 @@ func pathUse(n syntax.Node) (read, imported, guard bool) {
 		}
 		return false, false, false
 	}
+}
+
+// inFormalDefault reports whether n is inside the default of a formal
+// argument.
+func inFormalDefault(n syntax.Node) bool {
+	for p := n.Parent(); p.Valid(); p = p.Parent() {
+		switch p.Kind() {
+		case syntax.Formal:
+			return true
+		case syntax.Function:
+			return false
+		}
+	}
+	return false
 }
 
 // isImportsList reports whether a list is (part of) the value of an

@@ -449,12 +449,12 @@ func (x *evaluator) applyShape(n syntax.Node, depth int) *shape {
 			s.Files = append(s.Files, body.Files...)
 			return s
 		}
+		// The systems are not listed, but every one has the body's names.
 		s.Any = body
-		s.open(n, x.cause(n, "one set per system"))
 		return s
 	}
 	if dir, span, ok := x.readDirIn(n); ok {
-		s.Gens = append(s.Gens, generator{Span: n.Span(), Dir: dir, Why: x.cause(span, "names from a directory's entries")})
+		s.Gens = append(s.Gens, generator{Span: nameOf(fn).Span(), Dir: dir, Why: x.cause(span, "names from a directory's entries")})
 		return s
 	}
 	label := name
@@ -474,10 +474,19 @@ func (x *evaluator) applyShape(n syntax.Node, depth int) *shape {
 		}
 	}
 	if hasFn && len(keys) > 0 {
-		s.Gens = append(s.Gens, generator{Span: n.Span(), Why: x.cause(n, "names computed by %s", label), Keys: keys})
+		s.Gens = append(s.Gens, generator{Span: nameOf(fn).Span(), Why: x.cause(n, "names computed by %s", label), Keys: keys})
 		return s
 	}
 	return s.open(n, x.cause(n, "computed by %s", label))
+}
+
+// nameOf is the node naming a function: the last attribute of a select,
+// or the expression itself.
+func nameOf(fn syntax.Node) syntax.Node {
+	if _, attrs := selectParts(fn); len(attrs) > 0 {
+		return attrs[len(attrs)-1]
+	}
+	return fn
 }
 
 // isPerSystemHelper recognises the helpers flakes use to build a set per
