@@ -13,6 +13,7 @@ import (
 
 	"github.com/monoflake/monoflake/analysis"
 	"github.com/monoflake/monoflake/analysis/syntax"
+	"github.com/monoflake/monoflake/direnv"
 	"github.com/monoflake/monoflake/evalcache"
 )
 
@@ -344,11 +345,9 @@ func (s *server) environmentRequest(ctx context.Context, raw json.RawMessage) (a
 	}
 	out.State = string(res.State)
 	if res.Env != nil {
-		for name, v := range res.Env.Variables {
-			if v.Type == evalcache.Exported {
-				out.Variables[name] = v.Value
-			}
-		}
+		// Filtered here, by the list direnv and `monoflake shell` use, so
+		// that no editor keeps a copy of it.
+		out.Variables = direnv.Applied(res.Env)
 	}
 	if res.Err != nil {
 		msg := res.Err.Error()

@@ -77,7 +77,7 @@ func alive(pid int) bool {
 }
 
 // deepNesting is a Nix file of n nested attribute sets, which keeps static
-// analysis busy for minutes.
+// analysis busy for a while (two seconds at 300,000 here).
 func deepNesting(n int) []byte {
 	return []byte(strings.Repeat("{a=", n) + "1" + strings.Repeat(";}", n) + "\n")
 }
@@ -96,7 +96,7 @@ func TestProcess(t *testing.T) {
 		evaltest.RequireTool(t, "nix")
 		busy := t.TempDir()
 		require.NoError(t, os.WriteFile(filepath.Join(busy, "flake.nix"), []byte("{ outputs = _: { }; }\n"), 0o644))
-		require.NoError(t, os.WriteFile(filepath.Join(busy, "deep.nix"), deepNesting(30000), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(busy, "deep.nix"), deepNesting(300000), 0o644))
 		tests := []struct {
 			name    string
 			sig     syscall.Signal
@@ -130,7 +130,7 @@ func TestProcess(t *testing.T) {
 				if tt.withNix {
 					nix = p.nixPid(t)
 				} else {
-					time.Sleep(500 * time.Millisecond) // at work
+					time.Sleep(300 * time.Millisecond) // at work
 				}
 				require.NoError(t, cmd.Process.Signal(tt.sig))
 				start := time.Now()

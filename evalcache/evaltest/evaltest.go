@@ -83,7 +83,7 @@ func CopyFixture(t testing.TB, name string) string {
 	}
 	Git(t, dst, "init", "-q")
 	Git(t, dst, "add", "-A")
-	Git(t, dst, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "fixture")
+	Git(t, dst, "commit", "-q", "-m", "fixture")
 	// An evaluation cannot tell a file written a few milliseconds before it
 	// started from one written while it ran, and evaluates once more; tests
 	// that count evaluations start after that window.
@@ -119,15 +119,19 @@ func HangingFlake(t testing.TB) string {
 	}
 	Git(t, root, "init", "-q")
 	Git(t, root, "add", "-A")
-	Git(t, root, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "hanging")
+	Git(t, root, "commit", "-q", "-m", "hanging")
 	return root
 }
 
 // Git runs git in dir, through gitsafe as every git call of the project
-// does, and fails the test when it fails.
+// does, and fails the test when it fails. Commits carry an identity of
+// their own: a new machine's HOME has no git configuration.
 func Git(t testing.TB, dir string, args ...string) {
 	t.Helper()
-	if err := gitsafe.Run(context.Background(), dir, args...); err != nil {
+	git := gitsafe.Command{Dir: dir, Env: []string{
+		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=test@example.com",
+		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@example.com"}}
+	if err := git.Run(context.Background(), args...); err != nil {
 		t.Fatalf("git %s: %v", strings.Join(args, " "), err)
 	}
 }
