@@ -641,6 +641,13 @@ func TestGCRootsAndTrim(t *testing.T) {
 	_, err = os.Lstat(c.rootPath(infraEntry))
 	require.NoError(t, err)
 
+	// So does what a process killed while writing an entry left.
+	temp := filepath.Join(filepath.Dir(infraEntry), "."+filepath.Base(infraEntry)+".tmp123")
+	require.NoError(t, os.WriteFile(temp, []byte("{"), 0o644))
+	require.NoError(t, os.Chtimes(temp, old, old))
+	require.NoError(t, c.Trim())
+	require.NoFileExists(t, temp)
+
 	// The checks' log is cut when it grows past its bound.
 	require.NoError(t, os.WriteFile(c.checkLogPath(), make([]byte, maxCheckLog+1), 0o644))
 	require.NoError(t, c.Trim())

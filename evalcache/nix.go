@@ -45,7 +45,9 @@ const versionTimeout = 10 * time.Second
 // groupCommand runs nix in a process group of its own, killed whole when
 // ctx ends, so no builder or helper it started outlives a cancellation. The
 // kernel kills it when monoflake dies, even by SIGKILL (nix in turn has
-// its builders die with it).
+// its builders die with it). The parent-death signal is tied to the thread
+// that started the child; Go keeps its threads for the life of the process
+// unless a goroutine exits locked to one, which nothing here does.
 func groupCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

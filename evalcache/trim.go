@@ -98,6 +98,13 @@ func (c *Cache) Trim() error {
 			}
 		}
 	}
+	// A process killed while writing an entry leaves its temporary file.
+	temps, _ := filepath.Glob(filepath.Join(c.dir, "entries", ".*.tmp*"))
+	for _, p := range temps {
+		if info, err := os.Lstat(p); err == nil && info.ModTime().Before(settled) {
+			os.Remove(p)
+		}
+	}
 	// The checks' log is for reading what happened lately, not forever.
 	if info, err := os.Stat(c.checkLogPath()); err == nil && info.Size() > maxCheckLog {
 		os.Remove(c.checkLogPath())
