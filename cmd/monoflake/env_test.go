@@ -279,3 +279,47 @@ func TestEnvWayOut(t *testing.T) {
 	require.Equal(t, exitOK, run(ctx, c, []string{"direnv-export", "--shell", "tools"}), stderr.String())
 	require.Contains(t, stdout.String(), "export MONOREPO_COMPONENT=tools\n")
 }
+
+// When the pruning check finds that the model's module list misses a
+// module (here one that gives backend's shell an argument, which the model
+// cannot see), the next evaluation uses every module and says so: on
+// stderr, and to direnv as MONOFLAKE_PRUNING_OFF.
+func TestPruningOffIsSaid(t *testing.T) {
+	evaltest.RequireTool(t, "nix")
+	evaltest.SetNixConfig(t)
+	root := evaltest.CopyFixture(t, "monorepo")
+	edit := func(file, old, new string) {
+		path := filepath.Join(root, file)
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Contains(t, string(data), old)
+		require.NoError(t, os.WriteFile(path, bytes.Replace(data, []byte(old), []byte(new), 1), 0o644))
+	}
+	edit("frontend/nix/outputs.nix", "perSystem = { pkgs, self', ... }: {", "perSystem = { pkgs, self', ... }: {\n    _module.args.greeting = \"hi\";")
+	edit("backend/nix/outputs.nix", "perSystem = { pkgs, self', ... }: {", "perSystem = { pkgs, self', greeting, ... }: {")
+	edit("backend/nix/outputs.nix", `BACKEND_PORT = "8080";`, `BACKEND_PORT = "8080";
+      GREETING = greeting;`)
+	c, stdout, stderr := envCLI(t)
+	ctx := context.Background()
+	require.Equal(t, exitOK, run(ctx, c, []string{"trust", root}))
+	backend := filepath.Join(root, "backend")
+
+	// The pruned evaluation fails; this process's check (without a check
+	// command it runs in the process, and env waits for it on exit) finds
+	// that the whole flake evaluates.
+	stderr.Reset()
+	require.Equal(t, exitFindings, run(ctx, c, []string{"env", backend}))
+	require.Contains(t, stderr.String(), "greeting")
+
+	stdout.Reset()
+	stderr.Reset()
+	require.Equal(t, exitOK, run(ctx, c, []string{"env", backend}), "%s", stderr)
+	require.Contains(t, stdout.String(), "export GREETING=hi\n")
+	require.Contains(t, stderr.String(), "monoflake: evaluated every module for backend: pruning is off for "+root+
+		": evaluating only the modules backend needs failed (")
+
+	t.Chdir(backend)
+	stdout.Reset()
+	require.Equal(t, exitOK, run(ctx, c, []string{"direnv-export"}), "%s", stderr)
+	require.Contains(t, stdout.String(), "export MONOFLAKE_PRUNING_OFF='pruning is off for "+root)
+}
