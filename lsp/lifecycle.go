@@ -29,12 +29,6 @@ type initializeParams struct {
 	} `json:"capabilities"`
 }
 
-// Commands the server executes through workspace/executeCommand.
-const (
-	CommandReloadEnvironment = "monoflake.reloadEnvironment"
-	CommandTrustWorkspace    = "monoflake.trustWorkspace"
-)
-
 func (s *server) initialize(ctx context.Context, raw json.RawMessage) (any, error) {
 	if s.state.Load() != stateNew {
 		return nil, jsonrpc2.NewError(jsonrpc2.InvalidRequest, "initialize was already sent")
@@ -49,16 +43,15 @@ func (s *server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 			s.logf("ignoring initializationOptions: %v", err)
 		}
 	}
-	s.mu.Lock()
-	s.client = clientInfo{
+	s.client.Store(&clientInfo{
 		workDoneProgress: p.Capabilities.Window.WorkDoneProgress,
 		watchFiles:       p.Capabilities.Workspace.DidChangeWatchedFiles.DynamicRegistration,
 		init:             opts,
-	}
-	s.mu.Unlock()
+	})
+	s.envs.Configure(opts)
 
 	for _, dir := range workspaceDirs(p) {
-		s.addFolder(dir)
+		s.session.addFolder(dir)
 	}
 	s.state.Store(stateRunning)
 	return &protocol.InitializeResult{
@@ -106,7 +99,7 @@ func (s *server) capabilities() protocol.ServerCapabilities {
 		RenameProvider:          &protocol.RenameOptions{PrepareProvider: true},
 		DocumentLinkProvider:    &protocol.DocumentLinkOptions{},
 		CodeLensProvider:        &protocol.CodeLensOptions{},
-		ExecuteCommandProvider:  &protocol.ExecuteCommandOptions{Commands: []string{CommandReloadEnvironment, CommandTrustWorkspace}},
+		ExecuteCommandProvider:  &protocol.ExecuteCommandOptions{Commands: commands()},
 		Workspace: &protocol.ServerCapabilitiesWorkspace{
 			WorkspaceFolders: &protocol.ServerCapabilitiesWorkspaceFolders{Supported: true, ChangeNotifications: true},
 		},
@@ -114,13 +107,10 @@ func (s *server) capabilities() protocol.ServerCapabilities {
 }
 
 func (s *server) initialized(ctx context.Context, _ json.RawMessage) error {
-	s.mu.Lock()
-	client := s.client
-	s.mu.Unlock()
-	if client.watchFiles {
+	if s.client.Load().watchFiles {
 		s.bg.Go(s.registerWatchers)
 	}
-	s.bg.Go(s.reportIndexing)
+	s.bg.Go(s.session.reportIndexing)
 	return nil
 }
 

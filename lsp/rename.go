@@ -45,15 +45,13 @@ func (s *server) rename(ctx context.Context, raw json.RawMessage) (any, error) {
 		return nil, renameError(err)
 	}
 	we := &protocol.WorkspaceEdit{Changes: map[protocol.DocumentURI][]protocol.TextEdit{}}
-	s.mu.Lock()
 	uris := make(map[string]protocol.DocumentURI, len(edits))
 	for file := range edits {
 		uris[file] = pathToURI(file)
-		if d := s.docs[file]; d != nil {
+		if d := s.session.Document(file); d != nil {
 			uris[file] = d.uri
 		}
 	}
-	s.mu.Unlock()
 	for file, fileEdits := range edits {
 		lines := linesOf(v.snap, file)
 		out := make([]protocol.TextEdit, 0, len(fileEdits))
