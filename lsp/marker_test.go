@@ -45,7 +45,12 @@ func (b *protocolBackend) position(at analysistest.Span) protocol.TextDocumentPo
 
 // offset converts a protocol position back into a byte offset of file.
 func (b *protocolBackend) offset(file string, pos protocol.Position) int {
-	src := b.files[file]
+	return byteOffset(b.files[file], pos)
+}
+
+// byteOffset converts a protocol position (UTF-16 columns) into a byte
+// offset of src without the server's code.
+func byteOffset(src string, pos protocol.Position) int {
 	start := 0
 	for line := uint32(0); line < pos.Line; line++ {
 		i := strings.IndexByte(src[start:], '\n')
