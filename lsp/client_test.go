@@ -131,8 +131,11 @@ func (c *testClient) notify(method string, params any) {
 func (c *testClient) initialize(options any, folders ...string) protocol.InitializeResult {
 	c.t.Helper()
 	params := map[string]any{
-		"processId":             os.Getpid(),
-		"capabilities":          map[string]any{"window": map[string]any{"workDoneProgress": true}, "workspace": map[string]any{"didChangeWatchedFiles": map[string]any{"dynamicRegistration": true}}},
+		"processId": os.Getpid(),
+		"capabilities": map[string]any{"window": map[string]any{"workDoneProgress": true}, "workspace": map[string]any{
+			"didChangeWatchedFiles": map[string]any{"dynamicRegistration": true},
+			"workspaceEdit":         map[string]any{"documentChanges": true, "resourceOperations": []string{"create"}},
+		}},
 		"initializationOptions": options,
 	}
 	var wf []protocol.WorkspaceFolder

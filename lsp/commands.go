@@ -12,11 +12,13 @@ import (
 const (
 	CommandReloadEnvironment = "monoflake.reloadEnvironment"
 	CommandTrustWorkspace    = "monoflake.trustWorkspace"
+	// CommandGitAdd adds a file to git's index: the fix of untracked-path.
+	CommandGitAdd = "monoflake.gitAdd"
 )
 
 // commands lists what executeCommand runs, as advertised in initialize.
 func commands() []string {
-	return []string{CommandReloadEnvironment, CommandTrustWorkspace}
+	return []string{CommandReloadEnvironment, CommandTrustWorkspace, CommandGitAdd}
 }
 
 func (s *server) executeCommand(ctx context.Context, raw json.RawMessage) (any, error) {
@@ -35,6 +37,8 @@ func (s *server) executeCommand(ctx context.Context, raw json.RawMessage) (any, 
 		return nil, jsonrpc2.NewError(jsonrpc2.InvalidParams, err.Error())
 	}
 	switch p.Command {
+	case CommandGitAdd:
+		return nil, s.trackFile(ctx, path)
 	case CommandTrustWorkspace:
 		return nil, s.trustWorkspace(path)
 	case CommandReloadEnvironment:
@@ -81,5 +85,18 @@ func (s *server) reloadEnvironment(ctx context.Context, path string) error {
 	case res == nil:
 		return jsonrpc2.NewError(codeRequestFailed, "monoflake does not evaluate: evaluation is turned off in the editor's settings")
 	}
+	return nil
+}
+
+// trackFile adds path to git's index, then indexes its repository again:
+// what git tracks decides what flake evaluation sees.
+func (s *server) trackFile(ctx context.Context, path string) error {
+	if err := gitAdd(ctx, path); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return jsonrpc2.NewError(codeRequestFailed, err.Error())
+	}
+	s.session.Reindex(path)
 	return nil
 }

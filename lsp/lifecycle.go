@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"path/filepath"
+	"slices"
 
 	"github.com/segmentio/encoding/json"
 	"go.lsp.dev/jsonrpc2"
@@ -25,6 +26,9 @@ type initializeParams struct {
 			DidChangeWatchedFiles struct {
 				DynamicRegistration bool `json:"dynamicRegistration"`
 			} `json:"didChangeWatchedFiles"`
+			WorkspaceEdit struct {
+				ResourceOperations []string `json:"resourceOperations"`
+			} `json:"workspaceEdit"`
 		} `json:"workspace"`
 	} `json:"capabilities"`
 }
@@ -46,6 +50,7 @@ func (s *server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 	s.client.Store(&clientInfo{
 		workDoneProgress: p.Capabilities.Window.WorkDoneProgress,
 		watchFiles:       p.Capabilities.Workspace.DidChangeWatchedFiles.DynamicRegistration,
+		createFiles:      slices.Contains(p.Capabilities.Workspace.WorkspaceEdit.ResourceOperations, "create"),
 		init:             opts,
 	})
 	s.envs.Configure(opts)
@@ -99,6 +104,7 @@ func (s *server) capabilities() protocol.ServerCapabilities {
 		RenameProvider:          &protocol.RenameOptions{PrepareProvider: true},
 		DocumentLinkProvider:    &protocol.DocumentLinkOptions{},
 		CodeLensProvider:        &protocol.CodeLensOptions{},
+		CodeActionProvider:      &protocol.CodeActionOptions{CodeActionKinds: []protocol.CodeActionKind{quickFix}},
 		ExecuteCommandProvider:  &protocol.ExecuteCommandOptions{Commands: commands()},
 		Workspace: &protocol.ServerCapabilitiesWorkspace{
 			WorkspaceFolders: &protocol.ServerCapabilitiesWorkspaceFolders{Supported: true, ChangeNotifications: true},

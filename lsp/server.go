@@ -104,6 +104,7 @@ type server struct {
 type clientInfo struct {
 	workDoneProgress bool
 	watchFiles       bool
+	createFiles      bool // workspace edits may create files
 	init             InitializationOptions
 }
 
@@ -207,6 +208,7 @@ func (s *server) methodTable() map[string]method {
 		"textDocument/rename":                 {call: s.rename},
 		"textDocument/documentLink":           {call: s.documentLink},
 		"textDocument/codeLens":               {call: s.codeLens},
+		"textDocument/codeAction":             {call: s.codeAction},
 		"workspace/executeCommand":            {call: s.executeCommand},
 		"monoflake/environment":               {call: s.environmentRequest},
 	}

@@ -82,9 +82,7 @@ func (s *session) applyDiskChanges(ws *workspace, paths []string) {
 		}
 	}
 	if reload {
-		if err := s.load(ws); err != nil && s.ctx.Err() == nil {
-			s.out.message(protocol.MessageTypeError, "monoflake could not re-index %s: %v", ws.root, err)
-		}
+		s.reindex(ws)
 		return
 	}
 	if len(nix) == 0 {

@@ -256,6 +256,29 @@ func (s *session) reportIndexing() {
 	p.end("done")
 }
 
+// Reindex indexes the workspace holding path again, in the background,
+// for a change the file watchers do not report (git's index).
+func (s *session) Reindex(path string) {
+	ws := s.workspaceFor(path)
+	if ws == nil {
+		return
+	}
+	s.bg.Go(func() {
+		select {
+		case <-ws.ready:
+			s.reindex(ws)
+		case <-s.ctx.Done():
+		}
+	})
+}
+
+// reindex indexes an indexed workspace again from disk.
+func (s *session) reindex(ws *workspace) {
+	if err := s.load(ws); err != nil && s.ctx.Err() == nil {
+		s.out.message(protocol.MessageTypeError, "monoflake could not re-index %s: %v", ws.root, err)
+	}
+}
+
 // didChangeWorkspaceFolders opens and forgets repositories as the editor's
 // folders change.
 func (s *server) didChangeWorkspaceFolders(ctx context.Context, raw json.RawMessage) error {
