@@ -101,6 +101,20 @@ func (s *server) publishState(takeDirty bool) publishState {
 	return st
 }
 
+// shown leaves out the diagnostics the settings turn off.
+func (s *server) shown(diags []analysis.Diagnostic) []analysis.Diagnostic {
+	if s.syntax.Load() {
+		return diags
+	}
+	out := make([]analysis.Diagnostic, 0, len(diags))
+	for _, d := range diags {
+		if d.Code != analysis.CodeSyntax {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // publishEdited sends the diagnostics of the files just edited, always
 // (so the editor knows they match the new version), straight from the
 // snapshot's per-file index.
@@ -108,7 +122,7 @@ func (s *server) publishEdited(published map[string][]protocol.Diagnostic, st pu
 	done := map[string]bool{}
 	for _, p := range st.dirty {
 		snap := st.snapOf[p]
-		diags := append(toDiagnostics(linesOf(snap, p), snap.Diagnostics(p)), st.evaluation[p]...)
+		diags := append(toDiagnostics(linesOf(snap, p), s.shown(snap.Diagnostics(p))), st.evaluation[p]...)
 		if len(diags) > 0 || published[p] != nil || st.open[p] != nil {
 			s.publish(published, st, p, diags)
 		}
@@ -128,7 +142,7 @@ func (s *server) workspaceDiagnostics(st publishState) workspaceDiagnostics {
 	current := map[string][]protocol.Diagnostic{}
 	for ws, snap := range st.snaps {
 		byFile := map[string][]analysis.Diagnostic{}
-		for _, d := range snap.AllDiagnostics() {
+		for _, d := range s.shown(snap.AllDiagnostics()) {
 			byFile[d.Loc.File] = append(byFile[d.Loc.File], d)
 		}
 		for p, diags := range byFile {

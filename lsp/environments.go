@@ -195,6 +195,7 @@ func (e *environments) set(root string, req evalcache.Request, res *evalcache.Re
 	}
 	e.out.logf("environment of %s: %s", req.Component, res.State)
 	e.out.notify("monoflake/environmentChanged", map[string]any{"root": root, "component": req.Component, "state": string(res.State)})
+	e.out.lensesChanged()
 	switch {
 	case res.State == evalcache.Evaluating && p == nil:
 		p = e.out.beginProgress("Evaluating "+req.Component, "nix print-dev-env")

@@ -29,6 +29,9 @@ type initializeParams struct {
 			WorkspaceEdit struct {
 				ResourceOperations []string `json:"resourceOperations"`
 			} `json:"workspaceEdit"`
+			CodeLens struct {
+				RefreshSupport bool `json:"refreshSupport"`
+			} `json:"codeLens"`
 		} `json:"workspace"`
 	} `json:"capabilities"`
 }
@@ -51,9 +54,11 @@ func (s *server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 		workDoneProgress: p.Capabilities.Window.WorkDoneProgress,
 		watchFiles:       p.Capabilities.Workspace.DidChangeWatchedFiles.DynamicRegistration,
 		createFiles:      slices.Contains(p.Capabilities.Workspace.WorkspaceEdit.ResourceOperations, "create"),
+		lensRefresh:      p.Capabilities.Workspace.CodeLens.RefreshSupport,
 		init:             opts,
 	})
 	s.envs.Configure(opts)
+	s.configureDiagnostics(opts.Diagnostics)
 
 	for _, dir := range workspaceDirs(p) {
 		s.session.addFolder(dir)
@@ -124,4 +129,31 @@ func (s *server) shutdown(ctx context.Context, _ json.RawMessage) (any, error) {
 	s.state.Store(stateShutdown)
 	s.logf("shutdown")
 	return nil, nil
+}
+
+// didChangeConfiguration takes the settings under "monoflake" that can
+// change during a session; the others need a new session.
+func (s *server) didChangeConfiguration(ctx context.Context, raw json.RawMessage) error {
+	var p struct {
+		Settings struct {
+			Monoflake struct {
+				Diagnostics DiagnosticsSettings `json:"diagnostics"`
+			} `json:"monoflake"`
+		} `json:"settings"`
+	}
+	if err := decodeParams(raw, &p); err != nil {
+		return err
+	}
+	s.configureDiagnostics(p.Settings.Monoflake.Diagnostics)
+	return nil
+}
+
+// configureDiagnostics applies diagnostics settings; one left out keeps
+// its value.
+func (s *server) configureDiagnostics(d DiagnosticsSettings) {
+	if d.Syntax != nil && s.syntax.Swap(*d.Syntax) != *d.Syntax {
+		s.logf("syntax diagnostics: %v", *d.Syntax)
+		// The workspace-wide pass that follows republishes what changed.
+		s.diagnosticsChanged()
+	}
 }

@@ -92,6 +92,8 @@ type server struct {
 	bg       conc.WaitGroup // every goroutine the server starts
 	kick     chan struct{}  // wakes the diagnostics publisher
 	progress atomic.Int32   // names progress tokens
+	// syntax says whether syntax diagnostics are published.
+	syntax atomic.Bool
 
 	session *session
 	envs    *environments
@@ -105,6 +107,7 @@ type clientInfo struct {
 	workDoneProgress bool
 	watchFiles       bool
 	createFiles      bool // workspace edits may create files
+	lensRefresh      bool // workspace/codeLens/refresh is supported
 	init             InitializationOptions
 }
 
@@ -119,7 +122,17 @@ type InitializationOptions struct {
 	} `json:"evaluation"`
 	// System overrides the system evaluated for; "" means the repository's
 	// configuration or the current system.
-	System *string `json:"system"`
+	System      *string             `json:"system"`
+	Diagnostics DiagnosticsSettings `json:"diagnostics"`
+}
+
+// DiagnosticsSettings choose what the server publishes. They come in
+// initializationOptions and, under "monoflake", in
+// workspace/didChangeConfiguration.
+type DiagnosticsSettings struct {
+	// Syntax false leaves parse errors to another language server of
+	// the editor (nil, nixd), so the same error is not shown twice.
+	Syntax *bool `json:"syntax"`
 }
 
 // Serve runs one session on conn until the client sends exit, the
@@ -167,6 +180,7 @@ func newServer(ctx context.Context, opt Options) *server {
 		inflight: map[jsonrpc2.ID]context.CancelFunc{},
 	}
 	s.client.Store(&clientInfo{})
+	s.syntax.Store(true)
 	s.session = newSession(ctx, &s.bg, s)
 	s.envs = newEnvironments(opt.Cache, s, s.session.HasFolderAt)
 	s.methods = s.methodTable()
@@ -197,7 +211,7 @@ func (s *server) methodTable() map[string]method {
 		"textDocument/didSave":                {notify: ignore},
 		"workspace/didChangeWatchedFiles":     {notify: s.didChangeWatchedFiles},
 		"workspace/didChangeWorkspaceFolders": {notify: s.didChangeWorkspaceFolders},
-		"workspace/didChangeConfiguration":    {notify: ignore},
+		"workspace/didChangeConfiguration":    {notify: s.didChangeConfiguration},
 		"textDocument/definition":             {call: s.definition},
 		"textDocument/references":             {call: s.references},
 		"textDocument/hover":                  {call: s.hover},

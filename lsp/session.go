@@ -47,6 +47,8 @@ type reporter interface {
 	beginProgress(title, message string) *progress
 	// diagnosticsChanged wakes the diagnostics publisher.
 	diagnosticsChanged()
+	// lensesChanged asks the editor to ask for code lenses again.
+	lensesChanged()
 }
 
 func newSession(ctx context.Context, bg *conc.WaitGroup, out reporter) *session {
