@@ -31,10 +31,6 @@ type NewFile struct {
 	Text string
 }
 
-// codeUntrackedPath is the code of the diagnostic on a path that exists
-// but that git does not track, so flake evaluation cannot see it.
-const codeUntrackedPath = "untracked-path"
-
 // Actions returns the fixes of the diagnostics of file on the lines that
 // span touches: editors ask with the cursor's position, and expect the
 // fixes of what the line shows.
@@ -68,7 +64,7 @@ func ActionsFor(s *Snapshot, d Diagnostic) []Action {
 		a, ok = s.importOrphan(d)
 	case CodeMissingPath:
 		a, ok = s.createModule(d)
-	case codeUntrackedPath:
+	case CodeUntrackedPath:
 		a, ok = s.trackPath(d)
 	}
 	if !ok {
@@ -78,46 +74,41 @@ func ActionsFor(s *Snapshot, d Diagnostic) []Action {
 	return []Action{a}
 }
 
-// reference returns the indexed reference a diagnostic is about.
-func (s *Snapshot) reference(d Diagnostic) (*Reference, bool) {
-	f := s.files[d.Loc.File]
+// pathAt returns the path of a file at exactly span.
+func (s *Snapshot) pathAt(loc Location) (*File, *pathFact, bool) {
+	f := s.files[loc.File]
 	if f == nil || f.facts == nil {
-		return nil, false
+		return nil, nil, false
 	}
-	for i := range f.facts.refs {
-		if r := &f.facts.refs[i]; r.Loc == d.Loc {
-			return r, true
+	for i := range f.facts.Paths {
+		if p := &f.facts.Paths[i]; p.Span == loc.Span {
+			return f, p, true
 		}
 	}
-	return nil, false
+	return nil, nil, false
 }
+
+// didYouMean reads the close match the model puts in an unknown-output
+// message, the one place it keeps it.
+var didYouMean = regexp.MustCompile(`\(did you mean ([^ ()]+)\?\)$`)
 
 // suggestOutput replaces a misspelled output name with the close match
 // the diagnostic suggests.
 func (s *Snapshot) suggestOutput(d Diagnostic) (Action, bool) {
-	r, ok := s.reference(d)
-	if !ok || r.Kind != OutputRef {
+	m := didYouMean.FindStringSubmatch(d.Message)
+	f := s.files[d.Loc.File]
+	if m == nil || f == nil || f.Tree == nil || d.Loc.Span.End > len(f.Tree.Src) {
 		return Action{}, false
 	}
-	_, owner, _ := s.model.lookup(s, *r)
-	var names []string
-	for k := range s.model.defs {
-		if k.component == owner && k.category == r.Category {
-			names = append(names, k.name)
-		}
-	}
-	best := closest(r.Name, names)
-	if best == "" {
-		return Action{}, false
-	}
+	best := m[1]
 	text := best
 	if !validName.MatchString(best) {
 		text = fmt.Sprintf("%q", best)
 	}
 	return Action{
-		Title:     fmt.Sprintf("Change %s to %s", r.Name, best),
+		Title:     fmt.Sprintf("Change %s to %s", f.Tree.Src[d.Loc.Span.Start:d.Loc.Span.End], best),
 		Preferred: true,
-		Edits:     map[string][]TextEdit{r.Loc.File: {{Span: r.Loc.Span, NewText: text}}},
+		Edits:     map[string][]TextEdit{d.Loc.File: {{Span: d.Loc.Span, NewText: text}}},
 	}, true
 }
 
@@ -125,35 +116,44 @@ func (s *Snapshot) suggestOutput(d Diagnostic) (Action, bool) {
 var pathLiteral = regexp.MustCompile(`^\.\.?/[A-Za-z0-9._+/-]+$`)
 
 // importOrphan adds a module nothing imports to the imports list it most
-// likely belongs to (see importScore).
+// likely belongs to (see importScore), among the lists of the modules the
+// flakes of the repository reach.
 func (s *Snapshot) importOrphan(d Diagnostic) (Action, bool) {
 	orphan := d.Loc.File
-	type candidate struct {
-		file  string
-		list  syntax.Node
-		score importScore
-	}
-	var best *candidate
-	for _, p := range s.Files() {
-		f := s.files[p]
-		if !s.model.reachable[p] || f.facts == nil || f.Tree == nil {
-			continue
-		}
-		for _, v := range f.facts.importValues {
-			list := listIn(f.Tree, v)
-			if !list.Valid() {
+	lists := map[Location][]importFact{} // list node's location -> its file entries
+	var order []Location
+	seen := map[moduleID]bool{}
+	for _, fl := range s.model.flakes {
+		for _, rm := range fl.modules {
+			f := s.files[rm.id.file]
+			if fl.inner || seen[rm.id] || f == nil || f.facts == nil || f.Tree == nil || rm.id.index >= len(f.facts.Modules) {
 				continue
 			}
-			c := candidate{file: p, list: list, score: s.importScore(p, f.facts.imports, v, orphan)}
-			if best == nil || c.score.better(best.score) {
-				best = &c
+			seen[rm.id] = true
+			for _, imp := range f.facts.Modules[rm.id.index].Imports {
+				list := enclosingList(f.Tree, imp.Span)
+				if imp.Kind != importFile || !list.Valid() {
+					continue
+				}
+				loc := Location{File: f.Path, Span: list.Span()}
+				if lists[loc] == nil {
+					order = append(order, loc)
+				}
+				lists[loc] = append(lists[loc], imp)
 			}
 		}
 	}
-	if best == nil {
+	var best Location
+	var bestScore importScore
+	for i, loc := range order {
+		if sc := importScoreOf(loc.File, lists[loc], orphan); i == 0 || sc.better(bestScore) {
+			best, bestScore = loc, sc
+		}
+	}
+	if len(order) == 0 {
 		return Action{}, false
 	}
-	rel, err := filepath.Rel(filepath.Dir(best.file), orphan)
+	rel, err := filepath.Rel(filepath.Dir(best.File), orphan)
 	if err != nil {
 		return Action{}, false
 	}
@@ -163,9 +163,10 @@ func (s *Snapshot) importOrphan(d Diagnostic) (Action, bool) {
 	if !pathLiteral.MatchString(rel) {
 		return Action{}, false
 	}
+	list := enclosingList(s.files[best.File].Tree, best.Span)
 	return Action{
-		Title: fmt.Sprintf("Import %s in %s", relPath(s.Root, orphan), relPath(s.Root, best.file)),
-		Edits: map[string][]TextEdit{best.file: {appendToList(best.list, rel)}},
+		Title: fmt.Sprintf("Import %s in %s", relPath(s.Root, orphan), relPath(s.Root, best.File)),
+		Edits: map[string][]TextEdit{best.File: {appendToList(list, rel)}},
 	}, true
 }
 
@@ -196,13 +197,10 @@ func (a importScore) better(b importScore) bool {
 	return a.importer < b.importer
 }
 
-func (s *Snapshot) importScore(importer string, imports []moduleImport, list syntax.Span, orphan string) importScore {
+func importScoreOf(importer string, entries []importFact, orphan string) importScore {
 	dir := filepath.Dir(importer)
 	sc := importScore{importer: importer, above: contains(dir, orphan), nearness: strings.Count(dir, string(filepath.Separator))}
-	for _, imp := range imports {
-		if imp.Span.Start < list.Start || imp.Span.End > list.End {
-			continue
-		}
+	for _, imp := range entries {
 		sc.shared = max(sc.shared, sharedDirs(filepath.Dir(imp.Target), filepath.Dir(orphan)))
 		if filepath.Base(imp.Target) == filepath.Base(orphan) {
 			sc.sameName++
@@ -226,17 +224,16 @@ func sharedDirs(a, b string) int {
 	return n
 }
 
-// listIn returns the list an `imports = ...` value adds its entries to:
-// the value itself, else the last list inside it (`[ ... ] ++ [ ... ]`).
-func listIn(t *syntax.Tree, value syntax.Span) syntax.Node {
+// enclosingList returns the list an imports entry at span is written in
+// (a list node's own span gives the list itself), or an invalid node.
+func enclosingList(t *syntax.Tree, span syntax.Span) syntax.Node {
 	var found syntax.Node
 	t.Root().Walk(func(n syntax.Node) bool {
-		if n.End() < value.Start || n.Start() > value.End {
+		if n.End() < span.Start || n.Start() > span.End {
 			return false
 		}
-		if n.Kind() == syntax.List && n.Start() >= value.Start && n.End() <= value.End {
-			found = n
-			return false
+		if n.Kind() == syntax.List && n.Start() <= span.Start && span.End <= n.End() {
+			found = n // the innermost wins: the walk goes down
 		}
 		return true
 	})
@@ -279,17 +276,21 @@ const (
 // createModule creates a module that an imports list names but that does
 // not exist.
 func (s *Snapshot) createModule(d Diagnostic) (Action, bool) {
-	r, ok := s.reference(d)
-	if !ok || r.Kind != ImportRef || !s.inImportsList(d.Loc) {
+	f, p, ok := s.pathAt(d.Loc)
+	if !ok || !p.Import || p.FromSelf {
 		return Action{}, false
 	}
-	target := r.Target
+	module, ok := importingModule(f, d.Loc.Span)
+	if !ok {
+		return Action{}, false
+	}
+	target := p.Target
 	if !strings.HasSuffix(target, ".nix") {
 		// Nix imports a directory through its default.nix.
 		target = filepath.Join(target, "default.nix")
 	}
 	text := plainModuleTemplate
-	if s.model.reachable[d.Loc.File] {
+	if len(s.model.moduleFlakes[moduleID{f.Path, module}]) > 0 {
 		text = flakeModuleTemplate
 	}
 	return Action{
@@ -298,28 +299,40 @@ func (s *Snapshot) createModule(d Diagnostic) (Action, bool) {
 	}, true
 }
 
-// inImportsList reports whether loc is inside the value of an `imports`
-// binding.
-func (s *Snapshot) inImportsList(loc Location) bool {
-	f := s.files[loc.File]
-	for _, v := range f.facts.importValues {
-		if v.Start <= loc.Span.Start && loc.Span.End <= v.End {
-			return true
+// importingModule returns the module of f whose imports list holds the
+// path at span.
+func importingModule(f *File, span syntax.Span) (int, bool) {
+	for k, mod := range f.facts.Modules {
+		for _, imp := range mod.Imports {
+			if imp.Kind == importFile && imp.Span == span {
+				return k, true
+			}
 		}
 	}
-	return false
+	return 0, false
 }
 
 // trackPath adds a path git does not track to its index, so that flake
 // evaluation, which sees only tracked files, sees it.
 func (s *Snapshot) trackPath(d Diagnostic) (Action, bool) {
-	r, ok := s.reference(d)
-	if !ok || r.Kind == OutputRef {
+	f, p, ok := s.pathAt(d.Loc)
+	if !ok {
 		return Action{}, false
 	}
+	target := p.Target
+	if p.FromSelf {
+		fls, _ := s.model.flakesOfRef(s, f.Path, outputRef{Module: s.model.selfModule(f), Bound: boundByFlake})
+		if len(fls) == 0 {
+			return Action{}, false
+		}
+		target = filepath.Join(fls[0].dir, target)
+	}
+	if p.Import {
+		target = s.model.moduleFile(s, target)
+	}
 	return Action{
-		Title:  fmt.Sprintf("Track %s in git (git add)", relPath(s.Root, r.Target)),
-		GitAdd: r.Target,
+		Title:  fmt.Sprintf("Track %s in git (git add)", relPath(s.Root, target)),
+		GitAdd: target,
 	}, true
 }
 

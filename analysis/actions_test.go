@@ -17,14 +17,9 @@ func TestTrackPathAction(t *testing.T) {
 	s, err := Load(context.Background(), root)
 	require.NoError(t, err)
 	flake := filepath.Join(root, "flake.nix")
-	var ref *Reference
-	for i, r := range s.File(flake).facts.refs {
-		if r.Kind == FileRef {
-			ref = &s.File(flake).facts.refs[i]
-		}
-	}
-	require.NotNil(t, ref)
-	d := Diagnostic{Loc: ref.Loc, Severity: SeverityWarning, Code: "untracked-path", Message: "git does not track src/main.rs"}
+	paths := s.File(flake).facts.Paths
+	require.Len(t, paths, 1)
+	d := Diagnostic{Loc: Location{File: flake, Span: paths[0].Span}, Severity: SeverityWarning, Code: CodeUntrackedPath, Message: "src/main.rs is not tracked by git"}
 
 	got := ActionsFor(s, d)
 	require.Len(t, got, 1)
@@ -35,5 +30,5 @@ func TestTrackPathAction(t *testing.T) {
 	require.Nil(t, got[0].Create)
 
 	d.Loc.Span.Start++
-	require.Empty(t, ActionsFor(s, d), "no reference at the diagnostic, no fix")
+	require.Empty(t, ActionsFor(s, d), "no path at the diagnostic, no fix")
 }

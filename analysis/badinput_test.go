@@ -24,7 +24,7 @@ func TestBadInput(t *testing.T) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, data, 0o644))
 	}
-	write("flake.nix", []byte(`{ outputs = i: mkFlake { } { imports = [ ./ok/nix/outputs.nix ]; }; }`))
+	write("flake.nix", []byte(`{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [ ./ok/nix/outputs.nix ]; }; }`))
 	write("ok/nix/outputs.nix", []byte(`{ perSystem = { pkgs, ... }: { packages.ok = pkgs.hello; }; }`))
 	write("bad/binary.nix", []byte{0x7f, 'E', 'L', 'F', 0, 0, 1, 2, 0xff})
 	write("bad/utf8.nix", []byte("{ a = \"\xff\xfe\xfd\"; # \xc3\x28 }"))
@@ -62,7 +62,7 @@ func TestBadInput(t *testing.T) {
 
 func TestNoFlake(t *testing.T) {
 	root := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(root, "x.nix"), []byte(`{ a = ./nope; }`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "x.nix"), []byte(`{ a = import ./nope.nix; }`), 0o644))
 	s, err := Load(context.Background(), root)
 	require.NoError(t, err)
 	require.False(t, s.HasFlake)
@@ -90,7 +90,7 @@ func FuzzIndex(f *testing.F) {
 	flake := filepath.Join(root, "flake.nix")
 	module := filepath.Join(root, "m", "nix", "outputs.nix")
 	require.NoError(f, os.MkdirAll(filepath.Dir(module), 0o755))
-	require.NoError(f, os.WriteFile(flake, []byte(`{ outputs = i: mkFlake { } { imports = [ ./m/nix/outputs.nix ]; }; }`), 0o644))
+	require.NoError(f, os.WriteFile(flake, []byte(`{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [ ./m/nix/outputs.nix ]; }; }`), 0o644))
 	require.NoError(f, os.WriteFile(module, []byte(`{ }`), 0o644))
 	base, err := Load(context.Background(), root)
 	require.NoError(f, err)

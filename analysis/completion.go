@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -56,30 +55,32 @@ func Complete(s *Snapshot, file string, offset int) []CompletionItem {
 	before := string(src[lineStart:offset])
 	replace := func(partial string) syntax.Span { return syntax.Span{Start: offset - len(partial), End: offset} }
 
+	fl := s.model.flakeOfFile(s, f)
+	if fl == nil {
+		return nil
+	}
 	if m := reInputPrime.FindStringSubmatch(before); m != nil {
-		flake, _ := s.model.flakeOf(s, file)
-		if c := s.model.inputs[flake][m[1]]; c != nil {
-			return s.outputItems(c.Name, m[2], m[3], replace(m[3]))
+		if target := fl.pathInputs[m[1]]; target != nil {
+			return s.outputItems(target.id, m[2], m[3], replace(m[3]))
 		}
 		return nil
 	}
-	_, owner := s.model.flakeOf(s, file)
 	for _, re := range []*regexp.Regexp{reSelfPrime, reSelfSystem, reInherit} {
 		if m := re.FindStringSubmatch(before); m != nil {
-			return s.outputItems(owner, m[1], m[2], replace(m[2]))
+			return s.outputItems(fl.id, m[1], m[2], replace(m[2]))
 		}
 	}
 	if m := rePathLiteral.FindStringSubmatch(before); m != nil {
-		return pathItems(filepath.Dir(file), m[1], replace)
+		return s.pathItems(filepath.Dir(file), m[1], replace)
 	}
 	return nil
 }
 
-func (s *Snapshot) outputItems(owner, category, partial string, span syntax.Span) []CompletionItem {
+func (s *Snapshot) outputItems(flakeID int, category, partial string, span syntax.Span) []CompletionItem {
 	var out []CompletionItem
 	seen := map[string]bool{}
 	for k, defs := range s.model.defs {
-		if k.component != owner || k.category != category || seen[k.name] || !strings.HasPrefix(k.name, partial) {
+		if k.flake != flakeID || !k.perSys || k.category != category || k.name == "" || seen[k.name] || !strings.HasPrefix(k.name, partial) {
 			continue
 		}
 		seen[k.name] = true
@@ -90,20 +91,16 @@ func (s *Snapshot) outputItems(owner, category, partial string, span syntax.Span
 }
 
 // pathItems lists the directory named by the typed path's folder part.
-func pathItems(dir, typed string, replace func(string) syntax.Span) []CompletionItem {
+func (s *Snapshot) pathItems(dir, typed string, replace func(string) syntax.Span) []CompletionItem {
 	folder, partial := typed[:strings.LastIndex(typed, "/")+1], typed[strings.LastIndex(typed, "/")+1:]
-	entries, err := os.ReadDir(filepath.Join(dir, folder))
-	if err != nil {
-		return nil
-	}
+	listed := filepath.Join(dir, folder)
 	var out []CompletionItem
-	for _, e := range entries {
-		name := e.Name()
+	for _, name := range s.fs.Entries(listed) {
 		if !strings.HasPrefix(name, partial) || strings.HasPrefix(name, ".") && !strings.HasPrefix(partial, ".") || skipDir(name) {
 			continue
 		}
 		item := CompletionItem{Label: name, Kind: CompleteFile, Replace: replace(partial)}
-		if e.IsDir() {
+		if s.fs.IsDir(filepath.Join(listed, name)) {
 			item.Kind = CompleteFolder
 			item.Detail = "folder"
 		}

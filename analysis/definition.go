@@ -1,26 +1,113 @@
 package analysis
 
-import "sort"
+import (
+	"path/filepath"
+	"sort"
+)
 
 // Definition returns where the thing at offset is defined: the output a
-// reference names (in whichever component defines it), the file a path
-// or import names, or the definition itself when offset is on one.
+// reference names (in whichever component defines it; for a generated
+// name, the expression generating it and the directory entry it comes
+// from), the declaration of an input, the file a path names, the binding
+// of the package set a callPackage'd file's argument comes from, or the
+// definition itself when offset is on one.
 func Definition(s *Snapshot, file string, offset int) []Location {
-	ref, def := s.at(file, offset)
+	t, f := s.at(file, offset)
 	switch {
-	case def != nil:
-		return []Location{def.Def}
-	case ref == nil:
-		return nil
-	case ref.Kind == ImportRef:
-		return []Location{{File: moduleFile(ref.Target)}}
-	case ref.Kind == FileRef:
-		return []Location{{File: ref.Target}}
+	case t.def != nil:
+		return []Location{t.def.Def}
+	case t.path != nil:
+		target := t.path.Target
+		if t.path.FromSelf {
+			return nil
+		}
+		if t.path.Import {
+			target = s.model.moduleFile(s, target)
+		}
+		return []Location{{File: target}}
+	case t.input != nil:
+		return s.inputDeclaration(f.Path, t.input)
+	case t.formal != nil:
+		return s.scopeBindings(f.Path, t.formal.Name)
+	case t.ref >= 0:
+		return s.outputDefinition(f, t.ref)
 	}
-	defs, _, _ := s.model.lookup(s, *ref)
-	out := make([]Location, 0, len(defs))
-	for _, d := range defs {
+	return nil
+}
+
+// outputDefinition is where reference i of f leads.
+func (s *Snapshot) outputDefinition(f *File, i int) []Location {
+	r := f.facts.Refs[i]
+	res := s.model.lookup(f.Path, i)
+	if res.key.category == "" {
+		return nil
+	}
+	var out []Location
+	for _, d := range res.defs {
 		out = append(out, d.Def)
+	}
+	if len(out) > 0 {
+		return out
+	}
+	c := s.model.cats[catKey{res.key.flake, res.key.perSys, res.key.category}]
+	if c != nil {
+		// A generated name: the expressions generating the category, and
+		// the directory entry of that name when the directory is known.
+		for _, g := range c.gens {
+			out = append(out, g.Loc)
+			if g.Dir != "" && r.Name != "" {
+				for _, entry := range []string{filepath.Join(g.Dir, r.Name), filepath.Join(g.Dir, r.Name+".nix")} {
+					if s.fs.IsDir(entry) {
+						out = append(out, Location{File: s.model.moduleFile(s, entry)})
+					} else if s.fs.Listed(entry) {
+						out = append(out, Location{File: entry})
+					}
+				}
+			}
+		}
+	}
+	if len(out) == 0 && !perSystemCategories[res.key.category] {
+		// A custom output whose names the model did not read: where the
+		// category is defined.
+		for _, d := range s.model.defs[outputKey{res.key.flake, res.key.perSys, res.key.category, ""}] {
+			out = append(out, d.Def)
+		}
+	}
+	return out
+}
+
+// inputDeclaration is where the flake a reference's module belongs to
+// declares the input.
+func (s *Snapshot) inputDeclaration(file string, in *inputRef) []Location {
+	fls, _ := s.model.flakesOfRef(s, file, outputRef{Module: in.Module, Bound: in.Bound})
+	var out []Location
+	for _, fl := range fls {
+		if decl, ok := fl.inputs[in.Name]; ok {
+			out = append(out, Location{File: fl.file, Span: decl.Span})
+		}
+	}
+	return out
+}
+
+// scopeBindings are the bindings named like a callPackage'd file's formal
+// argument in the package sets that call the file.
+func (s *Snapshot) scopeBindings(file, name string) []Location {
+	var out []Location
+	for _, p := range s.Files() {
+		g := s.files[p]
+		if g.facts == nil {
+			continue
+		}
+		for _, call := range g.facts.Calls {
+			if call.Scope < 0 || s.model.moduleFile(s, call.Target) != file {
+				continue
+			}
+			for _, n := range g.facts.Scopes[call.Scope] {
+				if n.Name == name {
+					out = append(out, Location{File: p, Span: n.Span})
+				}
+			}
+		}
 	}
 	return out
 }
@@ -29,8 +116,11 @@ func Definition(s *Snapshot, file string, offset int) []Location {
 // or a definition), across all components, sorted by file and position;
 // with includeDecl the definitions come too.
 func References(s *Snapshot, file string, offset int, includeDecl bool) []Location {
-	ref, def := s.at(file, offset)
-	key, ok := s.keyOf(ref, def)
+	t, f := s.at(file, offset)
+	if f == nil {
+		return nil
+	}
+	key, ok := s.keyOf(f.Path, t)
 	if !ok {
 		return nil
 	}

@@ -7,85 +7,16 @@ import (
 	"strings"
 )
 
-// resolveInputs maps the path inputs of every flake.nix to components.
-func (m *model) resolveInputs(s *Snapshot, rootFlake string) {
-	byDir := map[string]*Component{}
-	for _, c := range m.components {
-		byDir[c.Dir] = c
-	}
-	for p, f := range s.files {
-		if filepath.Base(p) != "flake.nix" || f.facts == nil {
-			continue
-		}
-		for name, dir := range f.facts.pathInputs {
-			if c := byDir[dir]; c != nil {
-				if m.inputs[p] == nil {
-					m.inputs[p] = map[string]*Component{}
-				}
-				m.inputs[p][name] = c
-			}
-		}
-	}
-}
-
-// flakeOf returns the flake.nix governing a file and the owner key of the
-// outputs `self` means there: the sub-flake component, or "" for the root.
-func (m *model) flakeOf(s *Snapshot, file string) (flake, owner string) {
-	if c := m.nearest(file); c != nil && c.SubFlake {
-		return filepath.Join(c.Dir, "flake.nix"), c.Name
-	}
-	return filepath.Join(s.Root, "flake.nix"), ""
-}
-
-// lookup resolves an output reference. known is false when monoflake
-// cannot judge (the input is not a path input of the repository, or the
-// category is computed), in which case no diagnostic is due.
-func (m *model) lookup(s *Snapshot, r Reference) (defs []*Output, owner string, known bool) {
-	flake, owner := m.flakeOf(s, r.Loc.File)
-	if r.Input != "" {
-		c := m.inputs[flake][r.Input]
-		if c == nil {
-			return nil, "", false
-		}
-		owner = c.Name
-	}
-	if r.Category == Formatter {
-		// formatter is a single output per system; its "name" is the
-		// attribute after it (a package attribute), so look the category up.
-		defs = m.defs[outputKey{owner, Formatter, Formatter}]
-		return defs, owner, false
-	}
-	defs = m.defs[outputKey{owner, r.Category, r.Name}]
-	return defs, owner, len(defs) > 0 || !m.open[owner][r.Category]
-}
+// Diagnostics, each with the certainty its severity needs (see STYLE.md):
+// an error only where the model read everything that decides it.
 
 func (m *model) diagnose(s *Snapshot) {
 	add := m.adder(s)
-	deps := map[*Component]map[string]bool{}
-	for p, f := range s.files {
-		from := m.nearest(p)
-		m.fileDiagnostics(s, f, add, func(k outputKey, r Reference, defs []*Output) {
-			m.refsTo[k] = append(m.refsTo[k], r.Loc)
-			for _, d := range defs {
-				if from != nil && d.Component != from.Name {
-					if deps[from] == nil {
-						deps[from] = map[string]bool{}
-					}
-					deps[from][d.Component] = true
-				}
-			}
-		})
-	}
-	for c, set := range deps {
-		for name := range set {
-			c.Deps = append(c.Deps, name)
-		}
-		sort.Strings(c.Deps)
+	for _, p := range s.Files() {
+		m.fileDiagnostics(s, s.files[p], add)
 	}
 	m.orphans(s, add)
-	for k, defs := range m.defs {
-		duplicateDiagnostics(k, defs, add)
-	}
+	m.duplicates(add)
 	for p := range m.diags {
 		sortDiagnostics(m.diags[p])
 	}
@@ -105,10 +36,9 @@ func sortDiagnostics(ds []Diagnostic) {
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Loc.Span.Start < ds[j].Loc.Span.Start })
 }
 
-// fileDiagnostics adds the diagnostics that one file causes by itself
-// (unreadable, syntax, duplicate attributes, unknown outputs, missing paths)
-// and reports each output reference it resolves.
-func (m *model) fileDiagnostics(s *Snapshot, f *File, add func(Diagnostic), ref func(outputKey, Reference, []*Output)) {
+// fileDiagnostics adds what one file causes by itself: unreadable, syntax,
+// parse-time problems, unknown outputs and missing or untracked paths.
+func (m *model) fileDiagnostics(s *Snapshot, f *File, add func(Diagnostic)) {
 	if f.Err != nil {
 		add(Diagnostic{Loc: Location{File: f.Path}, Severity: SeverityWarning, Code: CodeUnreadable, Message: "cannot index this file: " + f.Err.Error()})
 		return
@@ -120,67 +50,211 @@ func (m *model) fileDiagnostics(s *Snapshot, f *File, add func(Diagnostic), ref 
 		}
 		add(Diagnostic{Loc: Location{File: f.Path, Span: e.Span}, Severity: sev, Code: CodeSyntax, Message: e.Message})
 	}
-	for _, d := range f.facts.dupAttrs {
+	for _, d := range f.facts.Problems {
 		add(d)
 	}
-	for i, r := range f.facts.refs {
-		if r.Kind != OutputRef {
-			if f.missing[i] {
-				add(Diagnostic{Loc: r.Loc, Severity: SeverityError, Code: CodeMissingPath, Message: fmt.Sprintf("%s does not exist", relPath(s.Root, r.Target))})
-			}
-			continue
+	for i, r := range f.facts.Refs {
+		if d, ok := m.unknownOutput(s, f.Path, r, m.lookup(f.Path, i)); ok {
+			d.Loc.File = f.Path
+			add(d)
 		}
-		defs, owner, known := m.lookup(s, r)
-		if len(defs) == 0 && known {
-			add(m.unknownOutput(r, owner))
+	}
+	for _, p := range f.facts.Paths {
+		if d, ok := m.pathDiagnostic(s, f, p); ok {
+			add(d)
 		}
-		ref(outputKey{owner, r.Category, r.Name}, r, defs)
 	}
 }
 
-func (m *model) unknownOutput(r Reference, owner string) Diagnostic {
-	what := r.Category + "." + r.Name
+// unknownOutput reports a reference to an output nothing defines: an
+// error when the category is closed, a warning with a close match when it
+// is open, nothing otherwise.
+func (m *model) unknownOutput(s *Snapshot, file string, r outputRef, res refResolution) (Diagnostic, bool) {
+	if r.Guarded || res.key.category == "" || len(res.defs) > 0 {
+		return Diagnostic{}, false
+	}
+	k := res.key
+	standard := perSystemCategories[k.category]
+	c := m.cats[catKey{k.flake, k.perSys, k.category}]
+	what := k.category
 	if r.Input != "" {
 		what = "inputs'." + r.Input + "." + what
-	}
-	msg := "unknown output " + what
-	var names []string
-	for k := range m.defs {
-		if k.component == owner && k.category == r.Category {
-			names = append(names, k.name)
+		if r.Base == baseInput {
+			what = "inputs." + r.Input + "." + k.category
 		}
 	}
-	if best := closest(r.Name, names); best != "" {
-		msg += " (did you mean " + best + "?)"
+	var names []string
+	switch {
+	case k.name == "":
+		// self.custom: the category itself is unknown.
+		if standard || c != nil {
+			return Diagnostic{}, false
+		}
+		for ck := range m.cats {
+			if ck.flake == k.flake && ck.perSys == k.perSys {
+				names = append(names, ck.category)
+			}
+		}
+		return m.unknown(r, res, "unknown output "+what, r.Category, names, m.flakeClosed(k.flake))
+	case !standard && !(c != nil && c.declared):
+		// A custom output: only its first level is checked.
+		if c != nil {
+			return Diagnostic{}, false
+		}
+		for ck := range m.cats {
+			if ck.flake == k.flake && ck.perSys == k.perSys {
+				names = append(names, ck.category)
+			}
+		}
+		d, ok := m.unknown(r, res, "unknown output "+what, r.Category, names, m.flakeClosed(k.flake))
+		d.Loc.Span = r.CatSpan
+		return d, ok
 	}
-	return Diagnostic{Loc: r.Loc, Severity: SeverityError, Code: CodeUnknownOutput, Message: msg}
+	for dk := range m.defs {
+		if dk.flake == k.flake && dk.perSys == k.perSys && dk.category == k.category && dk.name != "" {
+			names = append(names, dk.name)
+		}
+	}
+	closed := m.flakeClosed(k.flake) && (c == nil || c.closed)
+	return m.unknown(r, res, "unknown output "+what+"."+r.Name, r.Name, names, closed)
 }
 
-// orphans reports component module files nothing imports. It only speaks
-// when the flake's imports are explicit: with computed imports (import-tree,
-// readDir) every file may be imported without being named.
+func (m *model) flakeClosed(id int) bool { return len(m.flakes[id].open) == 0 }
+
+// unknown makes the diagnostic: an error when closed and the reference
+// surely means this flake, a warning with a suggestion otherwise.
+func (m *model) unknown(r outputRef, res refResolution, msg, name string, candidates []string, closed bool) (Diagnostic, bool) {
+	best := closest(name, candidates)
+	d := Diagnostic{Loc: Location{Span: r.Span}, Code: CodeUnknownOutput, Message: msg}
+	if best != "" {
+		d.Message += " (did you mean " + best + "?)"
+	}
+	switch {
+	case closed && res.known:
+		d.Severity = SeverityError
+	case best != "" && res.known:
+		d.Severity = SeverityWarning
+	default:
+		return d, false
+	}
+	return d, true
+}
+
+// pathDiagnostic reports a path that is read but does not exist (or that
+// git does not track, so a flake's copy lacks it).
+func (m *model) pathDiagnostic(s *Snapshot, f *File, p pathFact) (Diagnostic, bool) {
+	if !p.Read || p.Optional {
+		return Diagnostic{}, false
+	}
+	target := p.Target
+	if p.FromSelf {
+		fls, _ := m.flakesOfRef(s, f.Path, outputRef{Module: m.selfModule(f), Bound: boundByFlake})
+		if len(fls) == 0 {
+			return Diagnostic{}, false
+		}
+		target = filepath.Join(fls[0].dir, target)
+	}
+	if !isUnder(target, s.Root) || target == s.Root {
+		return Diagnostic{}, false // outside the repository: not the model's to check
+	}
+	if p.Import {
+		target = m.moduleFile(s, target)
+	}
+	if s.fs.Exists(target) {
+		if s.fs.Ignored(target) || !s.fs.Git() || s.fs.Tracked(target) || s.fs.IsDir(target) || !m.inFlakeCopy(s, f.Path) {
+			return Diagnostic{}, false
+		}
+		return Diagnostic{Loc: Location{File: f.Path, Span: p.Span}, Severity: SeverityWarning, Code: CodeUntrackedPath,
+			Message: relPath(s.Root, target) + " is not tracked by git, so flake evaluation cannot see it; git add it"}, true
+	}
+	if m.expected(s, f, target) {
+		return Diagnostic{}, false
+	}
+	return Diagnostic{Loc: Location{File: f.Path, Span: p.Span}, Severity: SeverityError, Code: CodeMissingPath,
+		Message: relPath(s.Root, target) + " does not exist"}, true
+}
+
+// selfModule is the module of the file whose self a `self + /x` uses.
+func (m *model) selfModule(f *File) int {
+	if f.facts.Flake != nil {
+		return -1
+	}
+	if f.facts.Self >= 0 {
+		return f.facts.Self
+	}
+	return -2
+}
+
+// inFlakeCopy reports whether a file is evaluated from a flake's copy of
+// the repository (a flake's module, or under a flake's directory).
+func (m *model) inFlakeCopy(s *Snapshot, file string) bool {
+	return len(m.flakes) > 0
+}
+
+// expected reports a missing path the repository means to be created:
+// a file its configuration writes (files."name"), or anything inside a
+// template, which its user fills in.
+func (m *model) expected(s *Snapshot, f *File, target string) bool {
+	for _, c := range f.facts.Created {
+		if filepath.Join(filepath.Dir(f.Path), c) == target {
+			return true
+		}
+	}
+	for _, p := range s.Files() {
+		g := s.files[p]
+		if g.facts == nil {
+			continue
+		}
+		for _, t := range g.facts.Templates {
+			if isUnder(f.Path, t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// orphans reports module files no flake imports, when the flakes' module
+// lists are all read: then a module nothing imports defines nothing.
 func (m *model) orphans(s *Snapshot, add func(Diagnostic)) {
-	if m.computed || !s.HasFlake {
+	root := filepath.Join(s.Root, "flake.nix")
+	var rootFlake *flake
+	for _, fl := range m.flakes {
+		if !fl.inner && fl.file == root {
+			rootFlake = fl
+		}
+		if !fl.inner && len(fl.open) > 0 {
+			return
+		}
+	}
+	if rootFlake == nil || rootFlake.root == nil {
 		return
 	}
 	named := map[string]bool{}
-	for _, f := range s.files {
+	for _, p := range s.Files() {
+		f := s.files[p]
 		if f.facts == nil {
 			continue
 		}
-		for _, r := range f.facts.refs {
-			if r.Kind != OutputRef {
-				named[moduleFile(r.Target)] = true
-			}
+		for _, pf := range f.facts.Paths {
+			named[m.moduleFile(s, pf.Target)] = true
+			named[pf.Target] = true
+		}
+		for _, c := range f.facts.Calls {
+			named[m.moduleFile(s, c.Target)] = true
 		}
 	}
-	for p, f := range s.files {
-		if m.reachable[p] || named[p] || f.facts == nil || filepath.Base(p) == "flake.nix" {
+	for _, p := range s.Files() {
+		f := s.files[p]
+		if f.facts == nil || f.facts.Self < 0 || named[p] || m.imported[p] || filepath.Base(p) == "flake.nix" {
 			continue
 		}
-		base := filepath.Base(p)
-		if base != "outputs.nix" && base != "flake-module.nix" && !(f.facts.module && len(f.facts.outputs) > 0) {
+		if len(m.moduleFlakes[moduleID{p, f.facts.Self}]) > 0 {
 			continue
+		}
+		mod := f.facts.Modules[f.facts.Self]
+		if len(mod.PerSystem.Names) == 0 && len(mod.Flake.Names) == 0 {
+			continue // not shaped like a flake module
 		}
 		if c := m.nearest(p); c != nil && c.SubFlake {
 			continue
@@ -190,25 +264,39 @@ func (m *model) orphans(s *Snapshot, add func(Diagnostic)) {
 	}
 }
 
-// duplicateDiagnostics reports an output defined more than once, at each
-// definition.
-func duplicateDiagnostics(k outputKey, defs []*Output, add func(Diagnostic)) {
-	if len(defs) < 2 {
-		return
-	}
-	for _, d := range defs {
-		var others []string
-		for _, o := range defs {
-			if o != d {
-				others = append(others, o.Component)
+// duplicates reports an output two modules define (flake-parts refuses
+// it); definitions that may not exist (conditional, optionally imported)
+// and overrides with // never count.
+func (m *model) duplicates(add func(Diagnostic)) {
+	for k, defs := range m.defs {
+		if k.name == "" {
+			continue
+		}
+		var sure []*Output
+		modules := map[moduleID]bool{}
+		for _, d := range defs {
+			if !d.maybe && d.module.index >= 0 {
+				sure = append(sure, d)
+				modules[d.module] = true
 			}
 		}
-		where := "also defined by component " + strings.Join(others, ", ")
-		if others[0] == d.Component {
-			where = "also defined elsewhere in this component"
+		if len(modules) < 2 {
+			continue
 		}
-		add(Diagnostic{Loc: d.Def, Severity: SeverityError, Code: CodeDuplicateOutput,
-			Message: fmt.Sprintf("output %s.%s is %s", k.category, k.name, where)})
+		for _, d := range sure {
+			var others []string
+			for _, o := range sure {
+				if o != d && o.module != d.module {
+					others = append(others, o.Component)
+				}
+			}
+			where := "also defined by component " + strings.Join(others, ", ")
+			if len(others) > 0 && others[0] == d.Component {
+				where = "also defined elsewhere in this component"
+			}
+			add(Diagnostic{Loc: d.Def, Severity: SeverityError, Code: CodeDuplicateOutput,
+				Message: fmt.Sprintf("output %s.%s is %s", k.category, k.name, where)})
+		}
 	}
 }
 
@@ -225,6 +313,9 @@ func closest(name string, candidates []string) string {
 	sort.Strings(candidates)
 	best, bestDist := "", max(2, len(name)/3)+1
 	for _, c := range candidates {
+		if c == name {
+			continue
+		}
 		if d := editDistance(name, c); d < bestDist {
 			best, bestDist = c, d
 		}

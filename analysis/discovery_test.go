@@ -46,7 +46,7 @@ func TestAffected(t *testing.T) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
 	}
-	write("flake.nix", `{ outputs = i: mkFlake { } { imports = [ ./nix/shared.nix ./a/nix/outputs.nix ./b/nix/outputs.nix ./c/nix/outputs.nix ]; }; }`)
+	write("flake.nix", `{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [ ./nix/shared.nix ./a/nix/outputs.nix ./b/nix/outputs.nix ./c/nix/outputs.nix ]; }; }`)
 	write("nix/shared.nix", `{ perSystem = { ... }: { }; }`)
 	write("nix/lib.nix", `{ }`)
 	write("a/nix/outputs.nix", `{ perSystem = { pkgs, ... }: { packages.a = import ../../nix/lib.nix; }; }`)

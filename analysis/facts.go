@@ -8,836 +8,664 @@ import (
 )
 
 // facts is what one file says, read from its syntax tree alone. Everything
-// that involves other files (which component, whether a reference resolves)
-// is computed later from the facts of all files, so an edit re-reads only
-// the edited file.
+// that involves other files (which flake reaches a module, whether a
+// reference resolves) is computed later from the facts of all files, so an
+// edit re-reads only the edited file, and facts can be stored and reused
+// while the file's content is unchanged.
 type facts struct {
-	outputs []outputDef
-	// open lists categories whose names this file computes (mapAttrs,
-	// readDir, ...): no reference into them can be called unknown.
-	open []string
-	refs []Reference
-	// imports are the modules this file adds to the flake's module tree
-	// (entries of an `imports` list), resolved to files.
-	imports []moduleImport
-	// importValues are the spans of the values of `imports = ...`
-	// bindings, in source order.
-	importValues []syntax.Span
-	// computedImports are directories whose every .nix file is imported
-	// (import-tree ./dir, readDir ./dir).
-	computedImports []string
-	// pathInputs are `path:` flake inputs of a flake.nix: name -> directory.
-	pathInputs map[string]string
-	// flakeOutputs is set for a flake.nix whose outputs are read directly
-	// (a sub-flake without flake-parts).
-	dupAttrs []Diagnostic
-	// module reports whether the file looks like a flake module (it has a
-	// perSystem, flake or imports attribute at its top level).
-	module bool
+	// Modules are the flake modules the file holds: the file itself when
+	// it is shaped as one (index Self), inline modules of imports lists,
+	// and the module arguments of mkFlake calls.
+	Modules []moduleFacts
+	Self    int // index of the file's own module, -1 when it is not shaped as one
+	// Flake is set for a flake.nix.
+	Flake *flakeFacts
+	// Refs are references to flake outputs; InputRefs name flake inputs.
+	Refs      []outputRef
+	InputRefs []inputRef
+	Paths     []pathFact
+	// Calls are callPackage sites; Scopes the names of the attribute sets
+	// they are in, which callPackage'd files may take as arguments.
+	Calls  []packageCall
+	Scopes [][]nameDef
+	// Formals are the formal arguments of the file's top-level function.
+	Formals []nameDef
+	// Top is the shape of the file's value (below its function headers).
+	Top *shape
+	// Problems are errors nix reports while parsing: undefined variables,
+	// duplicate formal arguments and attributes, keywords as names.
+	Problems []Diagnostic
+	// Created are files the configuration itself writes (devenv's
+	// files."name"), relative to the file's directory.
+	Created []string
+	// Templates are directories the file publishes as flake templates.
+	Templates []string
 }
 
-type outputDef struct {
-	Category  string
-	Name      string
-	FlakeOnly bool
-	System    string
-	Span      syntax.Span
+// moduleFacts is one flake module: an attrset, or a function returning
+// one, in the flake-parts (or adios-flake) module system.
+type moduleFacts struct {
+	Span    syntax.Span
+	Formals []string
+	Imports []importFact
+	// PerSystem holds what perSystem defines: category -> names (-> names
+	// below, for custom outputs); Flake what flake = … defines: category ->
+	// names, or category -> system -> names.
+	PerSystem *shape
+	Flake     *shape
+	// Body is the module read as a per-system module (adios-flake): its
+	// own attributes are the categories.
+	Body *shape
+	// Options are the other top-level options the module sets.
+	Options []nameDef
+	// Declares lists custom per-system outputs the module declares
+	// (transposition.X, mkPerSystemOption).
+	Declares []string
+	// Adios marks the module an adios-flake mkFlake call builds: its
+	// imports are per-system modules.
+	Adios bool
+	// Inner marks an mkFlake call that makes a flake of its own (a test
+	// flake inside a file): its self is not the repository's.
+	Inner bool
 }
 
-type moduleImport struct {
+// importKind says what an entry of an imports list is.
+type importKind uint8
+
+const (
+	importFile     importKind = iota + 1 // a path: a file, or a directory's default.nix
+	importTree                           // every .nix file below a directory (import-tree, listFilesRecursive)
+	importGlob                           // files matching Pattern (map over readDir)
+	importInline                         // a module written in place (Module)
+	importExternal                       // a module from a flake input, which the model cannot read
+	importUnknown                        // an expression the model cannot read
+)
+
+type importFact struct {
+	Kind   importKind
+	Span   syntax.Span
+	Target string // importFile and importTree: the path
+	// Pattern is a glob (importGlob) relative to Target: "*/flake-module.nix".
+	Pattern string
+	Module  int // importInline: index into Modules
+	// Filter describes a filter of an import tree the model can apply
+	// (Exclude, Match) or could not read (FilterUnread).
+	Exclude      []string
+	Match        string
+	FilterUnread bool
+	// Optional marks entries that may not be imported (lib.optional,
+	// filter pathExists).
+	Optional bool
+	Why      string // importExternal, importUnknown
+}
+
+// flakeFacts is what a flake.nix declares.
+type flakeFacts struct {
+	Inputs []inputFact
+	// Outputs is the shape of the outputs function's value: category ->
+	// names, or category -> system -> names. Its Modules are the
+	// flake-parts (or adios-flake) modules whose outputs merge in.
+	Outputs *shape
+	// SelfName and InputsName are the outputs function's names for self
+	// and the inputs set ("" when absent).
+	SelfName, InputsName string
+	// InputArgs are the inputs the outputs function takes as formals.
+	InputArgs []string
+}
+
+type inputFact struct {
+	Name string
+	Span syntax.Span
+	URL  string
+	// Dir is the directory of a path: input ("" otherwise).
+	Dir   string
+	Flake bool
+}
+
+// refBase says what an output reference starts from.
+type refBase uint8
+
+const (
+	baseSelf          refBase = iota + 1 // self.<cat>… (or inputs.self, config.flake)
+	baseSelfPerSystem                    // self'.<cat>.<name>
+	baseInput                            // inputs.<input>.<cat>…
+	baseInputPerSys                      // inputs'.<input>.<cat>.<name>
+	baseConfig                           // config.<cat>.<name> in perSystem
+)
+
+// certainty says how sure the model is of what a reference's base means.
+type certainty uint8
+
+const (
+	// boundByFlake: bound by a flake's outputs function or a flake module
+	// the model reads; whether the module is reached decides.
+	boundByFlake certainty = iota + 1
+	// boundByConvention: an argument named like a flake's (self, self',
+	// inputs) of a module-style function outside the flake's module tree,
+	// such as a NixOS module given self through specialArgs. Navigation
+	// follows it; diagnostics never rely on it.
+	boundByConvention
+)
+
+// outputRef is a use of a flake output.
+type outputRef struct {
+	Base  refBase
+	Bound certainty
+	// Module is the index of the module whose arguments bind the base
+	// (-1: the flake.nix outputs function, -2: bound by convention).
+	Module int
+	Input  string
+	// Category, System and Name are the attributes after the base (and the
+	// input); System is "" for per-system references and "*" when it is
+	// computed.
+	Category string
+	System   string
+	Name     string
+	// Span is the name's (the category's when there is no name), CatSpan
+	// the category's.
+	Span    syntax.Span
+	CatSpan syntax.Span
+	// Guarded marks `x.a or d` and `x ? a`: they cannot fail.
+	Guarded bool
+	// Inherited marks the name of an `inherit (…) name;`.
+	Inherited bool
+	// FlakeLevel marks a per-system category read from self.<cat>.<system>
+	// (as opposed to self'.<cat>).
+	FlakeLevel bool
+}
+
+// inputRef is a use of a flake input by name: inputs.X, inputs'.X.
+type inputRef struct {
+	Name   string
+	Span   syntax.Span
+	Module int // as in outputRef
+	Bound  certainty
+}
+
+// pathFact is a path literal (or path expression) of the file.
+type pathFact struct {
+	Span   syntax.Span
+	Target string // absolute
+	// Read marks paths whose existence matters: imported, called, read,
+	// copied as a source; a path only used as a value (toString, ==) is
+	// not read.
+	Read bool
+	// Import marks paths read as Nix code, where a directory means its
+	// default.nix.
+	Import bool
+	// Optional marks paths whose existence the file tests (pathExists).
+	Optional bool
+	// FromSelf marks `self + /x`: Target is relative to the flake's root.
+	FromSelf bool
+}
+
+// packageCall is `callPackage PATH args` in a binding NAME = … of a scope.
+type packageCall struct {
 	Span   syntax.Span
 	Target string
+	Scope  int // index into Scopes, -1 outside any
+	Name   string
 }
 
-// extractor reads facts from one tree.
-type extractor struct {
-	path string
-	dir  string
-	tree *syntax.Tree
-	f    *facts
-}
-
+// extractFacts reads the facts of one file.
 func extractFacts(path string, tree *syntax.Tree) *facts {
-	x := &extractor{path: path, dir: filepath.Dir(path), tree: tree, f: &facts{}}
+	sc := resolveScopes(path, tree)
+	x := &extractor{
+		path: path, dir: filepath.Dir(path), tree: tree, sc: sc,
+		f:        &facts{Self: -1},
+		roles:    map[int32]fnRole{},
+		modules:  map[int32]int{},
+		scopeIDs: map[int32]int{},
+	}
+	x.ev = newEvaluator(path, tree, sc)
+	x.ev.onFramework = x.framework
 	root := tree.Root().FirstNamed()
-	x.references(tree.Root())
-	x.duplicateAttrs(tree.Root())
+	top, topFn := functionBody(root)
 	if filepath.Base(path) == "flake.nix" {
 		x.flakeFile(root)
+	} else if set := attrsetOf(top); set.Valid() || topFn.Valid() {
+		x.f.Self = x.module(root, false)
 	}
-	x.module(root)
-	// Paths the module tree imports are imports, however deeply the list
-	// is wrapped (lib.optional, ++, filter pathExists).
-	imported := map[syntax.Span]bool{}
-	for _, imp := range x.f.imports {
-		imported[imp.Span] = true
-	}
-	for i := range x.f.refs {
-		if r := &x.f.refs[i]; r.Kind == FileRef && imported[r.Loc.Span] {
-			r.Kind = ImportRef
+	if topFn.Valid() {
+		for _, f := range topFn.Child(syntax.FieldFormals).Children(syntax.FieldFormal) {
+			id := f.Child(syntax.FieldName)
+			x.f.Formals = append(x.f.Formals, nameDef{Name: id.Text(), Span: id.Span()})
+		}
+		if _, seen := x.roles[topFn.ID()]; !seen {
+			x.roles[topFn.ID()] = fnRole{kind: roleConvention, module: -2}
 		}
 	}
+	x.f.Top = x.ev.shapeOf(top, 2)
+	x.walk(tree.Root())
+	x.problems()
 	return x.f
 }
 
-// --- modules and outputs -----------------------------------------------
+// roleKind says what a function's arguments mean to flakes.
+type roleKind uint8
 
-// module reads a flake-parts style module: an attrset, or a function
-// returning one, with imports, perSystem and flake attributes. A function
-// module without perSystem whose body defines packages/devShells directly is
-// read as a per-system module (adios-flake style).
-func (x *extractor) module(n syntax.Node) {
-	body, formals := functionBody(n)
-	set := attrsetOf(body)
-	if !set.Valid() {
-		// mkFlake { ... } { module }: a flake.nix calls mkFlake with the
-		// top-level module as its last argument.
-		x.mkFlakeCalls(n)
-		return
-	}
-	hasPerSystem := false
-	eachBinding(set, nil, func(path []syntax.Node, value syntax.Node, dynamic bool) {
-		if len(path) == 0 || dynamic {
-			return
-		}
-		switch {
-		case path[0].Is("imports") && len(path) == 1:
-			x.f.module = true
-			x.importsList(value)
-		case path[0].Is("perSystem") && len(path) == 1:
-			x.f.module = true
-			hasPerSystem = true
-			b, _ := functionBody(value)
-			x.perSystem(attrsetOf(b), nil)
-		case path[0].Is("perSystem"):
-			// perSystem.packages.x = ...: rare, but the same thing.
-			x.f.module = true
-			hasPerSystem = true
-			x.perSystemValue(path[1:], value)
-		case path[0].Is("flake"):
-			x.f.module = true
-			x.flakeLevel(path[1:], value)
-		}
-	})
-	if !hasPerSystem && formals.perSystemArgs && set.Valid() {
-		x.perSystem(set, nil)
-		x.f.module = true
-	}
-	x.mkFlakeCalls(n)
+const (
+	roleOutputs    roleKind = iota + 1 // a flake.nix outputs function
+	roleModule                         // a flake module's function
+	rolePerSystem                      // perSystem, withSystem and friends
+	roleConvention                     // a module-style function elsewhere
+)
+
+type fnRole struct {
+	kind   roleKind
+	module int
 }
 
-// mkFlakeCalls finds mkFlake-like calls below n (flake-parts' mkFlake and
-// wrappers of it, evalFlakeModule) and reads their module argument.
-func (x *extractor) mkFlakeCalls(n syntax.Node) {
-	n.Walk(func(c syntax.Node) bool {
-		if c.Kind() != syntax.Apply {
-			return true
-		}
-		fn := c.Child(syntax.FieldFunction)
-		name := calleeName(fn)
-		if name == "mkFlake" || name == "evalFlakeModule" {
-			arg := c.Child(syntax.FieldArgument).Unparen()
-			if attrsetOf(arg).Valid() || arg.Kind() == syntax.Function {
-				x.module(arg)
-			}
-			return false
-		}
-		return true
-	})
+type extractor struct {
+	path, dir string
+	tree      *syntax.Tree
+	sc        *scopes
+	ev        *evaluator
+	f         *facts
+	roles     map[int32]fnRole // function node -> what its arguments are
+	modules   map[int32]int    // module expression node -> index
+	scopeIDs  map[int32]int    // attrset node -> callPackage scope
+	// inOutputs is set while reading a flake.nix's outputs, where mkFlake
+	// calls make the flake's own modules.
+	inOutputs bool
+	// guards are the targets of pathExists tests.
+	guards []string
 }
 
-// calleeName returns the last attribute of the function being applied,
-// looking through curried applications: `a.lib.mkFlake x` -> "mkFlake".
-func calleeName(fn syntax.Node) string {
-	for fn.Kind() == syntax.Apply {
-		fn = fn.Child(syntax.FieldFunction)
-	}
-	fn = fn.Unparen()
-	switch fn.Kind() {
-	case syntax.Variable:
-		return fn.Text()
-	case syntax.Select:
-		attrs := fn.Child(syntax.FieldAttrpath).Children(syntax.FieldAttr)
-		if len(attrs) > 0 {
-			return attrs[len(attrs)-1].Text()
-		}
-	}
-	return ""
-}
+// --- flake.nix -----------------------------------------------------------
 
-func (x *extractor) perSystem(set syntax.Node, prefix []syntax.Node) {
-	if !set.Valid() {
-		return
-	}
-	eachBinding(set, prefix, func(path []syntax.Node, value syntax.Node, dynamic bool) {
-		if len(path) == 0 || !perSystemCategories[path[0].Text()] {
-			return
-		}
-		if dynamic {
-			x.open(path[0].Text())
-			return
-		}
-		x.perSystemValue(path, value)
-	})
-}
-
-// perSystemValue records the outputs of a binding `cat.name = v`,
-// `cat = { ... }` or `cat = <computed>` inside perSystem.
-func (x *extractor) perSystemValue(path []syntax.Node, value syntax.Node) {
-	if len(path) == 0 {
-		return
-	}
-	cat := path[0].Text()
-	if !perSystemCategories[cat] {
-		return
-	}
-	if cat == Formatter && len(path) == 1 {
-		x.f.outputs = append(x.f.outputs, outputDef{Category: cat, Name: cat, Span: path[0].Span()})
-		return
-	}
-	if len(path) >= 2 {
-		x.f.outputs = append(x.f.outputs, outputDef{Category: cat, Name: attrName(path[1]), Span: path[1].Span()})
-		return
-	}
-	x.categoryValue(cat, value, "", false)
-}
-
-// categoryValue reads `cat = value`: literal names from attrsets (also
-// inside `//` merges), and the category becomes open when any part is
-// computed.
-func (x *extractor) categoryValue(cat string, value syntax.Node, system string, flakeOnly bool) {
-	value = value.Unparen()
-	switch {
-	case attrsetOf(value).Valid():
-		eachBinding(attrsetOf(value), nil, func(path []syntax.Node, _ syntax.Node, dynamic bool) {
-			if dynamic || len(path) == 0 {
-				x.open(cat)
-				return
-			}
-			x.f.outputs = append(x.f.outputs, outputDef{Category: cat, Name: attrName(path[0]), Span: path[0].Span(), FlakeOnly: flakeOnly, System: system})
-		})
-		if value.Kind() == syntax.RecAttrset || value.Kind() == syntax.Attrset {
-			return
-		}
-		x.open(cat)
-	case value.Kind() == syntax.Binary && value.Child(syntax.FieldOperator).Is("//"):
-		x.categoryValue(cat, value.Child(syntax.FieldLeft), system, flakeOnly)
-		x.categoryValue(cat, value.Child(syntax.FieldRight), system, flakeOnly)
-	default:
-		x.open(cat)
-	}
-}
-
-func (x *extractor) open(cat string) {
-	for _, c := range x.f.open {
-		if c == cat {
-			return
-		}
-	}
-	x.f.open = append(x.f.open, cat)
-}
-
-// flakeLevel reads `flake.<cat>.<name>` and `flake.<cat>.<system>.<name>`.
-func (x *extractor) flakeLevel(path []syntax.Node, value syntax.Node) {
-	if len(path) == 0 {
-		set := attrsetOf(value)
-		if !set.Valid() {
-			return
-		}
-		eachBinding(set, nil, func(p []syntax.Node, v syntax.Node, dynamic bool) {
-			if !dynamic {
-				x.flakeLevel(p, v)
-			}
-		})
-		return
-	}
-	x.flakeOutput(path, value)
-}
-
-// flakeOutput records a flake output given as an attribute path below the
-// flake's outputs: per-system categories carry a literal system.
-func (x *extractor) flakeOutput(path []syntax.Node, value syntax.Node) {
-	cat := path[0].Text()
-	if perSystemCategories[cat] {
-		switch len(path) {
-		case 1:
-			set := attrsetOf(value.Unparen())
-			if !set.Valid() {
-				x.systemsValue(cat, value)
-				return
-			}
-			eachBinding(set, nil, func(p []syntax.Node, v syntax.Node, dynamic bool) {
-				if dynamic {
-					x.open(cat)
-					return
-				}
-				x.flakeOutput(append([]syntax.Node{path[0]}, p...), v)
-			})
-		case 2:
-			x.categoryValue(cat, value, attrName(path[1]), true)
-		default:
-			x.f.outputs = append(x.f.outputs, outputDef{Category: cat, Name: attrName(path[2]), System: attrName(path[1]), FlakeOnly: true, Span: path[2].Span()})
-		}
-		return
-	}
-	if len(path) >= 2 {
-		x.f.outputs = append(x.f.outputs, outputDef{Category: cat, Name: attrName(path[1]), FlakeOnly: true, Span: path[1].Span()})
-		return
-	}
-	x.categoryValue(cat, value, "", true)
-}
-
-// systemsValue reads `packages = forAllSystems (system: { a = ...; })` and
-// `packages = genAttrs systems (system: { ... })`: the names come from the
-// function's body; anything else opens the category.
-func (x *extractor) systemsValue(cat string, value syntax.Node) {
-	value = value.Unparen()
-	if value.Kind() == syntax.Apply {
-		if arg := value.Child(syntax.FieldArgument).Unparen(); arg.Kind() == syntax.Function {
-			body, _ := functionBody(arg)
-			x.categoryValue(cat, body, "", true)
-			return
-		}
-	}
-	x.open(cat)
-}
-
-// flakeFile reads what only a flake.nix has: path inputs, and outputs
-// given directly by the outputs function (a sub-flake without flake-parts).
 func (x *extractor) flakeFile(root syntax.Node) {
 	set := attrsetOf(root)
+	fl := &flakeFacts{}
+	x.f.Flake = fl
 	if !set.Valid() {
+		fl.Outputs = (&shape{}).open(root, "the flake is not an attribute set")
 		return
 	}
-	eachBinding(set, nil, func(path []syntax.Node, value syntax.Node, dynamic bool) {
-		if dynamic || len(path) == 0 {
+	eachBinding(set, func(path []syntax.Node, value syntax.Node) {
+		if len(path) == 0 || isDynamic(path[0]) {
 			return
 		}
 		switch {
 		case path[0].Is("inputs"):
 			x.inputs(path[1:], value)
 		case path[0].Is("outputs") && len(path) == 1:
-			body, _ := functionBody(value)
-			body = letBody(body)
-			if out := attrsetOf(body); out.Valid() {
-				eachBinding(out, nil, func(p []syntax.Node, v syntax.Node, dynamic bool) {
-					if !dynamic && len(p) > 0 {
-						x.flakeOutput(p, v)
-					}
-				})
-			}
+			x.outputsFunction(value)
 		}
 	})
+	if fl.Outputs == nil {
+		fl.Outputs = &shape{}
+	}
 }
 
-// inputs reads `inputs.NAME.url = "path:./x"`, `inputs.NAME = { url = ...; }`
-// and `inputs = { NAME.url = ...; }`.
+func (x *extractor) outputsFunction(value syntax.Node) {
+	fl := x.f.Flake
+	fn := value.Unparen()
+	if fn.Kind() != syntax.Function {
+		fl.Outputs = (&shape{}).open(value, "outputs is not a function the model reads")
+		return
+	}
+	x.roles[fn.ID()] = fnRole{kind: roleOutputs, module: -1}
+	if u := fn.Child(syntax.FieldUniversal); u.Valid() {
+		fl.InputsName = u.Text()
+	}
+	for _, f := range fn.Child(syntax.FieldFormals).Children(syntax.FieldFormal) {
+		name := f.Child(syntax.FieldName).Text()
+		if name == "self" {
+			fl.SelfName = name
+		} else {
+			fl.InputArgs = append(fl.InputArgs, name)
+		}
+	}
+	x.inOutputs = true
+	fl.Outputs = x.ev.shapeOf(fn.Child(syntax.FieldBody), 3)
+	x.inOutputs = false
+}
+
+// inputs reads `inputs.NAME.url = …`, `inputs.NAME = { url = …; }` and
+// `inputs = { NAME.url = …; }`.
 func (x *extractor) inputs(path []syntax.Node, value syntax.Node) {
 	if len(path) == 0 {
 		if set := attrsetOf(value); set.Valid() {
-			eachBinding(set, nil, func(p []syntax.Node, v syntax.Node, dynamic bool) {
-				if !dynamic {
+			eachBinding(set, func(p []syntax.Node, v syntax.Node) {
+				if len(p) > 0 && !isDynamic(p[0]) {
 					x.inputs(p, v)
 				}
 			})
 		}
 		return
 	}
-	if len(path) == 1 {
+	in := x.input(path[0])
+	switch {
+	case len(path) == 1:
 		if set := attrsetOf(value); set.Valid() {
-			eachBinding(set, nil, func(p []syntax.Node, v syntax.Node, dynamic bool) {
-				if !dynamic && len(p) == 1 && p[0].Is("url") {
-					x.pathInput(attrName(path[0]), v)
+			eachBinding(set, func(p []syntax.Node, v syntax.Node) {
+				if len(p) == 1 {
+					x.inputAttr(in, attrName(p[0]), v)
 				}
 			})
-		} else if value.Kind() == syntax.String {
-			// inputs.NAME = "path:./x" is not valid Nix flake syntax, but
-			// `inputs.NAME.url` is the common form handled below.
+		} else if s, ok := stringLiteral(value.Unparen()); ok {
+			x.inputAttr(in, "url", syntaxString(s))
 		}
-		return
-	}
-	if len(path) == 2 && path[1].Is("url") {
-		x.pathInput(attrName(path[0]), value)
+	case len(path) == 2:
+		x.inputAttr(in, attrName(path[1]), value)
 	}
 }
 
-func (x *extractor) pathInput(name string, value syntax.Node) {
-	s, ok := stringLiteral(value)
-	if !ok || !strings.HasPrefix(s, "path:") {
-		return
+// syntaxString is a stand-in value node for a string already read.
+type syntaxString string
+
+func (x *extractor) input(name syntax.Node) *inputFact {
+	n := attrName(name)
+	fl := x.f.Flake
+	for i := range fl.Inputs {
+		if fl.Inputs[i].Name == n {
+			return &fl.Inputs[i]
+		}
 	}
-	p := strings.TrimPrefix(s, "path:")
-	if i := strings.IndexAny(p, "?#"); i >= 0 {
-		p = p[:i]
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(x.dir, p)
-	}
-	if x.f.pathInputs == nil {
-		x.f.pathInputs = map[string]string{}
-	}
-	x.f.pathInputs[name] = filepath.Clean(p)
+	fl.Inputs = append(fl.Inputs, inputFact{Name: n, Span: name.Span(), Flake: true})
+	return &fl.Inputs[len(fl.Inputs)-1]
 }
 
-// importsList reads the modules of an `imports = [ ... ]` value, looking
-// through the usual wrappers: `lib.optional c ./x`, `filter pathExists [...]`,
-// `++` concatenations, and computed imports of whole directories.
-func (x *extractor) importsList(value syntax.Node) {
-	x.f.importValues = append(x.f.importValues, value.Span())
-	value.Walk(func(n syntax.Node) bool {
-		switch n.Kind() {
-		case syntax.Path:
-			if target, ok := x.pathTarget(n); ok {
-				if isDirImportCall(n) {
-					x.f.computedImports = append(x.f.computedImports, target)
-					return false
-				}
-				x.f.imports = append(x.f.imports, moduleImport{Span: n.Span(), Target: target})
-			} else if dir, ok := x.interpolatedDir(n); ok {
-				// map (f: ./dir/${f}) (attrNames (readDir ./dir))
-				x.f.computedImports = append(x.f.computedImports, dir)
+func (x *extractor) inputAttr(in *inputFact, attr string, value any) {
+	var s string
+	switch v := value.(type) {
+	case syntax.Node:
+		var ok bool
+		if s, ok = stringLiteral(v.Unparen()); !ok {
+			if attr == "flake" && v.Unparen().Is("false") {
+				in.Flake = false
 			}
-			return false
-		case syntax.Function, syntax.Attrset, syntax.RecAttrset:
-			// an inline module: its own imports are read when it is
-			// visited as a module.
-			if n.Kind() != syntax.Function || n.Parent().Kind() == syntax.List {
-				x.module(n)
-				return false
-			}
-		}
-		return true
-	})
-}
-
-// isDirImportCall reports whether a path is the argument of a function that
-// imports a whole directory: import-tree ./x, readDir ./x, listFilesRecursive ./x.
-func isDirImportCall(path syntax.Node) bool {
-	for n := path.Parent(); n.Valid(); n = n.Parent() {
-		if n.Kind() == syntax.Apply {
-			switch calleeName(n.Child(syntax.FieldFunction)) {
-			case "import-tree", "readDir", "listFilesRecursive", "filesystem.listFilesRecursive":
-				return true
-			}
-		}
-		if n.Kind() == syntax.List || n.Kind() == syntax.Binding {
-			return false
-		}
-	}
-	return false
-}
-
-// interpolatedDir returns ./dir for a path ./dir/${f}.
-func (x *extractor) interpolatedDir(n syntax.Node) (string, bool) {
-	first := n.FirstChild()
-	if first.Kind() != syntax.PathFragment || !first.NextSibling().Valid() {
-		return "", false
-	}
-	text := first.Text()
-	if !strings.HasSuffix(text, "/") {
-		return "", false
-	}
-	return x.resolvePath(strings.TrimSuffix(text, "/"))
-}
-
-// --- references ----------------------------------------------------------
-
-// references indexes every output reference and path literal of the file.
-func (x *extractor) references(root syntax.Node) {
-	root.Walk(func(n syntax.Node) bool {
-		switch n.Kind() {
-		case syntax.Select:
-			x.selectRef(n)
-		case syntax.InheritFrom:
-			x.inheritRef(n)
-		case syntax.Path:
-			x.pathRef(n)
-			return false
-		}
-		return true
-	})
-}
-
-// selectRef recognises the ways a module names an output:
-//
-//	self'.packages.X          config.packages.X (per-system config)
-//	self.packages.<sys>.X     inputs.self.packages.<sys>.X
-//	self.nixosModules.X       inputs'.NAME.packages.X
-//	inputs.NAME.packages.<sys>.X
-func (x *extractor) selectRef(n syntax.Node) {
-	base := n.Child(syntax.FieldExpression)
-	if base.Kind() != syntax.Variable {
-		return
-	}
-	attrs := n.Child(syntax.FieldAttrpath).Children(syntax.FieldAttr)
-	name := base.Text()
-	input := ""
-	switch name {
-	case "self'":
-		x.perSystemRef(attrs, "")
-		return
-	case "config":
-		if len(attrs) >= 2 && perSystemCategories[attrs[0].Text()] {
-			x.perSystemRef(attrs, "")
-		}
-		return
-	case "inputs'":
-		if len(attrs) >= 3 {
-			x.perSystemRef(attrs[1:], attrName(attrs[0]))
-		}
-		return
-	case "inputs":
-		if len(attrs) < 2 {
 			return
 		}
-		if !attrs[0].Is("self") {
-			input = attrName(attrs[0])
+	case syntaxString:
+		s = string(v)
+	}
+	if attr != "url" {
+		return
+	}
+	in.URL = s
+	if p, ok := strings.CutPrefix(s, "path:"); ok {
+		if i := strings.IndexAny(p, "?#"); i >= 0 {
+			p = p[:i]
 		}
-		attrs = attrs[1:]
-	case "self":
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(x.dir, p)
+		}
+		in.Dir = filepath.Clean(p)
+	}
+}
+
+// framework is called by the evaluator for an mkFlake or evalFlakeModule
+// call and records its module: the flake's own inside a flake.nix's
+// outputs, an inner flake elsewhere.
+func (x *extractor) framework(call syntax.Node) int {
+	fn, args := callee(call)
+	_ = fn
+	if k, ok := x.modules[call.ID()]; ok {
+		return k
+	}
+	var k int
+	switch {
+	case len(args) == 1 && attrsetOf(args[0]).Valid() && x.hasAttr(attrsetOf(args[0]), "modules"):
+		k = x.adiosModule(attrsetOf(args[0]))
+	case len(args) >= 2:
+		k = x.moduleOrImport(args[len(args)-1], !x.inOutputs)
 	default:
-		return
+		return -1
 	}
-	x.flakeRef(attrs, input)
+	x.modules[call.ID()] = k
+	return k
 }
 
-func (x *extractor) perSystemRef(attrs []syntax.Node, input string) {
-	if len(attrs) < 2 || !perSystemCategories[attrs[0].Text()] || isDynamic(attrs[1]) {
-		return
-	}
-	x.addOutputRef(attrs[0].Text(), attrs[1], input)
+func (x *extractor) hasAttr(set syntax.Node, name string) bool {
+	found := false
+	eachBinding(set, func(path []syntax.Node, _ syntax.Node) {
+		if len(path) > 0 && path[0].Is(name) {
+			found = true
+		}
+	})
+	return found
 }
 
-// flakeRef reads the attributes after `self` (or an input): per-system
-// categories are followed by a system, which may be interpolated.
-func (x *extractor) flakeRef(attrs []syntax.Node, input string) {
-	if len(attrs) < 2 {
-		return
-	}
-	cat := attrs[0].Text()
-	if perSystemCategories[cat] {
-		if len(attrs) < 3 || isDynamic(attrs[2]) {
+// adiosModule reads adios-flake's mkFlake { modules = [ … ]; flake = …; }:
+// the modules are per-system modules, flake holds flake-level outputs.
+func (x *extractor) adiosModule(set syntax.Node) int {
+	k := len(x.f.Modules)
+	x.f.Modules = append(x.f.Modules, moduleFacts{Span: set.Span(), Adios: true, PerSystem: &shape{}, Flake: &shape{}, Body: &shape{}})
+	x.modules[set.ID()] = k
+	eachBinding(set, func(path []syntax.Node, value syntax.Node) {
+		if len(path) == 0 || isDynamic(path[0]) {
 			return
 		}
-		x.addOutputRef(cat, attrs[2], input)
-		return
-	}
-	if isDynamic(attrs[0]) || isDynamic(attrs[1]) || cat == "outPath" || cat == "inputs" || cat == "lib" {
-		return
-	}
-	x.addOutputRef(cat, attrs[1], input)
-}
-
-func (x *extractor) addOutputRef(cat string, name syntax.Node, input string) {
-	x.f.refs = append(x.f.refs, Reference{
-		Kind:     OutputRef,
-		Loc:      Location{File: x.path, Span: name.Span()},
-		Category: cat,
-		Name:     attrName(name),
-		Input:    input,
+		m := &x.f.Modules[k]
+		switch attrName(path[0]) {
+		case "modules":
+			imports := x.importsList(value, k)
+			x.f.Modules[k].Imports = append(x.f.Modules[k].Imports, imports...)
+		case "flake":
+			body, fn := functionBody(value)
+			if fn.Valid() {
+				x.roles[fn.ID()] = fnRole{kind: roleModule, module: k}
+			}
+			m.Flake.merge(x.bindingValue(path[1:], body, 2))
+		case "perSystem":
+			body, fn := functionBody(value)
+			if fn.Valid() {
+				x.roles[fn.ID()] = fnRole{kind: rolePerSystem, module: k}
+			}
+			m.PerSystem.merge(x.bindingValue(path[1:], body, 2))
+		}
 	})
+	return k
 }
 
-// inheritRef reads `inherit (self'.packages) a b;` and `inherit (config.packages) a;`.
-func (x *extractor) inheritRef(n syntax.Node) {
-	from := n.Child(syntax.FieldExpression).Unparen()
-	if from.Kind() != syntax.Select {
-		return
+// moduleOrImport makes a module of an expression given as one: a module
+// written in place, or anything else (a path, an import) as a module that
+// imports it.
+func (x *extractor) moduleOrImport(n syntax.Node, inner bool) int {
+	body, _ := functionBody(n)
+	if attrsetOf(body).Valid() {
+		k := x.module(n, inner)
+		return k
 	}
-	base := from.Child(syntax.FieldExpression)
-	attrs := from.Child(syntax.FieldAttrpath).Children(syntax.FieldAttr)
-	if len(attrs) != 1 || !(base.Is("self'") || base.Is("config")) || !perSystemCategories[attrs[0].Text()] {
-		return
+	k := len(x.f.Modules)
+	x.f.Modules = append(x.f.Modules, moduleFacts{Span: n.Span(), Inner: inner, PerSystem: &shape{}, Flake: &shape{}, Body: &shape{}})
+	x.modules[n.ID()] = k
+	imports := x.importEntries(n, k, false)
+	x.f.Modules[k].Imports = imports
+	return k
+}
+
+// --- modules ---------------------------------------------------------------
+
+// module reads a flake module: an attrset, or a function returning one,
+// with imports, perSystem, flake and other options.
+func (x *extractor) module(n syntax.Node, inner bool) int {
+	n = n.Unparen()
+	if k, ok := x.modules[n.ID()]; ok {
+		return k
 	}
-	for _, a := range n.Child(syntax.FieldAttrs).Children(syntax.FieldAttr) {
-		if !isDynamic(a) {
-			x.addOutputRef(attrs[0].Text(), a, "")
+	body, fn := functionBody(n)
+	k := len(x.f.Modules)
+	x.f.Modules = append(x.f.Modules, moduleFacts{Span: n.Span(), Inner: inner, PerSystem: &shape{}, Flake: &shape{}, Body: &shape{}})
+	x.modules[n.ID()] = k
+	if fn.Valid() {
+		x.roles[fn.ID()] = fnRole{kind: roleModule, module: k}
+		var formals []string
+		for _, f := range fn.Child(syntax.FieldFormals).Children(syntax.FieldFormal) {
+			formals = append(formals, f.Child(syntax.FieldName).Text())
 		}
+		x.f.Modules[k].Formals = formals
 	}
+	set := attrsetOf(body)
+	if !set.Valid() {
+		return k
+	}
+	x.f.Modules[k].Body = x.ev.shapeOf(set, 2)
+	x.moduleBindings(k, set)
+	return k
 }
 
-// pathRef records a path literal: an import when it is imported as code,
-// a plain file reference otherwise.
-func (x *extractor) pathRef(n syntax.Node) {
-	target, ok := x.pathTarget(n)
-	if !ok {
-		return
-	}
-	kind := FileRef
-	if isImported(n) {
-		kind = ImportRef
-	}
-	x.f.refs = append(x.f.refs, Reference{Kind: kind, Loc: Location{File: x.path, Span: n.Span()}, Target: target, optional: isOptional(n)})
-}
-
-// isOptional reports whether a path is tested for existence before use
-// (`filter pathExists [ ... ]`, `lib.optional (pathExists ./x) ./x`), so its
-// absence is expected.
-func isOptional(path syntax.Node) bool {
-	for n := path.Parent(); n.Valid(); n = n.Parent() {
-		switch n.Kind() {
-		case syntax.Apply:
-			for fn := n; fn.Kind() == syntax.Apply; fn = fn.Child(syntax.FieldFunction).Unparen() {
-				if calleeName(fn.Child(syntax.FieldFunction)) == "pathExists" || calleeName(fn.Child(syntax.FieldArgument)) == "pathExists" {
-					return true
-				}
-			}
-		case syntax.List, syntax.Parenthesized, syntax.Binary, syntax.If:
-		default:
-			return false
+// moduleBindings reads the options a module's attrset (or its config)
+// defines.
+func (x *extractor) moduleBindings(k int, set syntax.Node) {
+	eachBinding(set, func(path []syntax.Node, value syntax.Node) {
+		if len(path) == 0 {
+			return
 		}
-	}
-	return false
-}
-
-// isImported reports whether a path is the argument of import/callPackage
-// or an entry of an imports list.
-func isImported(path syntax.Node) bool {
-	p := path.Parent()
-	for p.Kind() == syntax.Parenthesized {
-		p = p.Parent()
-	}
-	switch p.Kind() {
-	case syntax.Apply:
-		switch calleeName(p.Child(syntax.FieldFunction)) {
-		case "import", "callPackage", "callPackages":
-			return true
+		name, ok := staticName(path[0])
+		if !ok {
+			return
 		}
-	case syntax.List:
-		if b := p.Parent(); b.Kind() == syntax.Binding {
-			attrs := b.Child(syntax.FieldAttrpath).Children(syntax.FieldAttr)
-			return len(attrs) > 0 && attrs[len(attrs)-1].Is("imports")
-		}
-	}
-	return false
-}
-
-// pathTarget resolves a literal relative or absolute path (no
-// interpolation) against the file's directory.
-func (x *extractor) pathTarget(n syntax.Node) (string, bool) {
-	if n.Kind() != syntax.Path {
-		return "", false
-	}
-	frag := n.FirstChild()
-	if frag.Kind() != syntax.PathFragment || frag.NextSibling().Valid() {
-		return "", false
-	}
-	return x.resolvePath(frag.Text())
-}
-
-func (x *extractor) resolvePath(text string) (string, bool) {
-	if text == "" {
-		return "", false
-	}
-	if filepath.IsAbs(text) {
-		return filepath.Clean(text), true
-	}
-	return filepath.Join(x.dir, text), true
-}
-
-// --- duplicate attributes ----------------------------------------------
-
-// duplicateAttrs reports attributes defined twice in one attrset, with the
-// same rules as Nix: nested literal attrsets merge (`a = { x = 1; }; a.y = 2;`
-// is fine), anything else twice is an error.
-func (x *extractor) duplicateAttrs(root syntax.Node) {
-	root.Walk(func(n syntax.Node) bool {
-		switch n.Kind() {
-		case syntax.Attrset, syntax.RecAttrset, syntax.Let, syntax.LetAttrset:
-			if set := n.FirstNamedOf(syntax.BindingSet); set.Valid() {
-				x.checkBindingSet(set)
+		switch {
+		case name == "imports" && len(path) == 1:
+			imports := x.importsList(value, k)
+			x.f.Modules[k].Imports = append(x.f.Modules[k].Imports, imports...)
+		case name == "perSystem":
+			x.perSystem(k, path[1:], value)
+		case name == "flake":
+			x.f.Modules[k].Flake.merge(x.bindingValue(path[1:], value, 3))
+		case name == "config" && len(path) == 1:
+			if inner := attrsetOf(value); inner.Valid() {
+				x.moduleBindings(k, inner)
 			}
-		}
-		return true
-	})
-}
-
-type attrTrie struct {
-	leaf     bool
-	children map[string]*attrTrie
-}
-
-func (x *extractor) checkBindingSet(set syntax.Node) {
-	root := &attrTrie{}
-	var add func(t *attrTrie, path []syntax.Node, value syntax.Node)
-	add = func(t *attrTrie, path []syntax.Node, value syntax.Node) {
-		for i, a := range path {
-			if isDynamic(a) {
-				return
-			}
-			name := attrName(a)
-			if t.leaf {
-				return // already reported at the conflicting prefix
-			}
-			if t.children == nil {
-				t.children = map[string]*attrTrie{}
-			}
-			child, seen := t.children[name]
-			last := i == len(path)-1
-			mergeable := last && isLiteralAttrset(value)
-			switch {
-			case seen && (child.leaf || last && !mergeable):
-				x.f.dupAttrs = append(x.f.dupAttrs, Diagnostic{
-					Loc:      Location{File: x.path, Span: a.Span()},
-					Severity: SeverityError,
-					Code:     CodeDuplicateAttr,
-					Message:  "attribute '" + dottedName(path[:i+1]) + "' is already defined",
+		case name == "config":
+			x.moduleBindings(k, fakeBinding(path[1:], value, x, k))
+		case name == "options":
+			x.options(k, path[1:], value)
+		case name == "transposition" && len(path) >= 2:
+			x.declare(k, attrName(path[1]))
+		case name == "transposition":
+			if inner := attrsetOf(value); inner.Valid() {
+				eachBinding(inner, func(p []syntax.Node, _ syntax.Node) {
+					if len(p) > 0 && !isDynamic(p[0]) {
+						x.declare(k, attrName(p[0]))
+					}
 				})
-				return
-			case !seen:
-				child = &attrTrie{}
-				t.children[name] = child
 			}
-			t = child
-			if last {
-				if mergeable {
-					eachDirectBinding(attrsetOf(value.Unparen()), func(p []syntax.Node, v syntax.Node) {
-						add(t, p, v)
-					})
-				} else {
-					t.leaf = true
-				}
-			}
+		case name == "partitions":
+			x.partitions(k, path[1:], value)
+		default:
+			x.f.Modules[k].Options = append(x.f.Modules[k].Options, nameDef{Name: name, Span: path[0].Span()})
 		}
+	})
+}
+
+// fakeBinding handles config.perSystem = … and config.flake.X = … written
+// with a dotted path: it reads them in place and returns an invalid node.
+func fakeBinding(path []syntax.Node, value syntax.Node, x *extractor, k int) syntax.Node {
+	if len(path) == 0 {
+		return syntax.Node{}
 	}
-	eachDirectBinding(set.Parent(), func(path []syntax.Node, value syntax.Node) { add(root, path, value) })
-}
-
-func isLiteralAttrset(v syntax.Node) bool {
-	v = v.Unparen()
-	return v.Kind() == syntax.Attrset
-}
-
-func dottedName(path []syntax.Node) string {
-	parts := make([]string, len(path))
-	for i, p := range path {
-		parts[i] = attrName(p)
-	}
-	return strings.Join(parts, ".")
-}
-
-// --- tree helpers ----------------------------------------------------------
-
-type formalsInfo struct {
-	// perSystemArgs is set when the formals name per-system arguments
-	// (pkgs, self', system, inputs'), so the body is a per-system module.
-	perSystemArgs bool
-}
-
-// functionBody strips function headers: `{ a, ... }: x: body` -> body.
-func functionBody(n syntax.Node) (syntax.Node, formalsInfo) {
-	var info formalsInfo
-	n = n.Unparen()
-	for n.Kind() == syntax.Function {
-		for _, f := range n.Child(syntax.FieldFormals).Children(syntax.FieldFormal) {
-			switch f.Child(syntax.FieldName).Text() {
-			case "pkgs", "self'", "system", "inputs'":
-				info.perSystemArgs = true
-			}
+	switch attrName(path[0]) {
+	case "perSystem":
+		x.perSystem(k, path[1:], value)
+	case "flake":
+		x.f.Modules[k].Flake.merge(x.bindingValue(path[1:], value, 3))
+	case "transposition":
+		if len(path) >= 2 {
+			x.declare(k, attrName(path[1]))
 		}
-		n = n.Child(syntax.FieldBody).Unparen()
-	}
-	return n, info
-}
-
-// letBody strips let bindings: `let ... in body` -> body.
-func letBody(n syntax.Node) syntax.Node {
-	n = n.Unparen()
-	for n.Kind() == syntax.Let || n.Kind() == syntax.With {
-		n = n.Child(syntax.FieldBody).Unparen()
-	}
-	return n
-}
-
-// attrsetOf returns the attrset node of an (optionally let-wrapped)
-// attrset expression.
-func attrsetOf(n syntax.Node) syntax.Node {
-	n = letBody(n)
-	switch n.Kind() {
-	case syntax.Attrset, syntax.RecAttrset:
-		return n
 	}
 	return syntax.Node{}
 }
 
-// eachBinding calls fn for every binding of an attrset with its attribute
-// path; `inherit (x) a b` bindings count as paths [a] and [b]. dynamic is
-// set when a path element is interpolated.
-func eachBinding(set syntax.Node, prefix []syntax.Node, fn func(path []syntax.Node, value syntax.Node, dynamic bool)) {
-	eachDirectBinding(set, func(path []syntax.Node, value syntax.Node) {
-		dynamic := false
-		for _, p := range path {
-			if isDynamic(p) {
-				dynamic = true
+func (x *extractor) declare(k int, name string) {
+	x.f.Modules[k].Declares = append(x.f.Modules[k].Declares, name)
+}
+
+// bindingValue is the shape a (possibly dotted) binding contributes to
+// its first attribute: `flake.packages.x = v` contributes packages.x.
+func (x *extractor) bindingValue(rest []syntax.Node, value syntax.Node, depth int) *shape {
+	return x.ev.bindingShape(rest, value, depth)
+}
+
+// perSystem reads `perSystem = { … }: { … };` (and dotted perSystem.x).
+func (x *extractor) perSystem(k int, rest []syntax.Node, value syntax.Node) {
+	if len(rest) > 0 {
+		x.f.Modules[k].PerSystem.merge(x.bindingValue(rest, value, 2))
+		return
+	}
+	x.perSystemValue(k, value)
+}
+
+func (x *extractor) perSystemValue(k int, value syntax.Node) {
+	body, fn := functionBody(value)
+	if fn.Valid() {
+		x.roles[fn.ID()] = fnRole{kind: rolePerSystem, module: k}
+	}
+	x.f.Modules[k].PerSystem.merge(x.ev.shapeOf(body, 2))
+}
+
+// options reads option declarations: options.perSystem =
+// mkPerSystemOption (…) declares per-system options, which may be custom
+// outputs.
+func (x *extractor) options(k int, path []syntax.Node, value syntax.Node) {
+	value.Walk(func(n syntax.Node) bool {
+		if n.Kind() == syntax.Apply && calleeName(n.Child(syntax.FieldFunction)) == "mkPerSystemOption" {
+			arg := n.Child(syntax.FieldArgument)
+			body, fn := functionBody(arg)
+			if fn.Valid() {
+				x.roles[fn.ID()] = fnRole{kind: rolePerSystem, module: k}
 			}
+			if set := attrsetOf(body); set.Valid() {
+				eachBinding(set, func(p []syntax.Node, v syntax.Node) {
+					if len(p) == 0 || isDynamic(p[0]) {
+						return
+					}
+					switch attrName(p[0]) {
+					case "options":
+						if len(p) > 1 {
+							x.declare(k, attrName(p[1]))
+						} else if o := attrsetOf(v); o.Valid() {
+							eachBinding(o, func(q []syntax.Node, _ syntax.Node) {
+								if len(q) > 0 && !isDynamic(q[0]) {
+									x.declare(k, attrName(q[0]))
+								}
+							})
+						}
+					case "config":
+						x.f.Modules[k].PerSystem.merge(x.bindingValue(p[1:], v, 2))
+					}
+				})
+			}
+			return false
 		}
-		full := append(append([]syntax.Node(nil), prefix...), path...)
-		fn(full, value, dynamic)
+		return true
 	})
 }
 
-func eachDirectBinding(set syntax.Node, fn func(path []syntax.Node, value syntax.Node)) {
-	bs := set.FirstNamedOf(syntax.BindingSet)
-	for b := bs.FirstChild(); b.Valid(); b = b.NextSibling() {
-		switch b.Kind() {
-		case syntax.Binding:
-			fn(b.Child(syntax.FieldAttrpath).Children(syntax.FieldAttr), b.Child(syntax.FieldExpression))
-		case syntax.Inherit, syntax.InheritFrom:
-			for _, a := range b.Child(syntax.FieldAttrs).Children(syntax.FieldAttr) {
-				fn([]syntax.Node{a}, syntax.Node{})
+// partitions reads flake-parts partitions: partitions.NAME.module is a
+// module of its own, whose outputs the flake exposes for the partitioned
+// attributes. The model reads them as modules of the flake.
+func (x *extractor) partitions(k int, path []syntax.Node, value syntax.Node) {
+	visit := func(p []syntax.Node, v syntax.Node) {
+		// p starts after partitions.NAME
+		switch {
+		case len(p) == 1 && p[0].Is("module"):
+			x.f.Modules[k].Imports = append(x.f.Modules[k].Imports, x.importEntries(v, k, false)...)
+		case len(p) == 2 && p[0].Is("module") && p[1].Is("imports"):
+			x.f.Modules[k].Imports = append(x.f.Modules[k].Imports, x.importsList(v, k)...)
+		}
+	}
+	if len(path) >= 1 {
+		if len(path) > 1 {
+			visit(path[1:], value)
+			return
+		}
+		if set := attrsetOf(value); set.Valid() {
+			eachBinding(set, visit)
+		}
+		return
+	}
+	if set := attrsetOf(value); set.Valid() {
+		eachBinding(set, func(p []syntax.Node, v syntax.Node) {
+			if len(p) > 1 {
+				visit(p[1:], v)
+			} else if inner := attrsetOf(v); inner.Valid() {
+				eachBinding(inner, visit)
 			}
-		}
+		})
 	}
-}
-
-// isDynamic reports whether an attribute name is computed (${...}).
-func isDynamic(attr syntax.Node) bool {
-	switch attr.Kind() {
-	case syntax.Identifier:
-		return false
-	case syntax.String:
-		_, ok := stringLiteral(attr)
-		return !ok
-	}
-	return true
-}
-
-// attrName returns an attribute's name: an identifier, or a string literal
-// without quotes.
-func attrName(attr syntax.Node) string {
-	if s, ok := stringLiteral(attr); ok {
-		return s
-	}
-	return attr.Text()
-}
-
-// stringLiteral returns the value of a string without interpolation.
-func stringLiteral(n syntax.Node) (string, bool) {
-	if n.Kind() != syntax.String {
-		return "", false
-	}
-	var b strings.Builder
-	for c := n.FirstChild(); c.Valid(); c = c.NextSibling() {
-		switch c.Kind() {
-		case syntax.StringFragment:
-			b.WriteString(c.Text())
-		case syntax.EscapeSequence:
-			b.WriteString(unescape(c.Text()))
-		case syntax.Interpolation:
-			return "", false
-		}
-	}
-	return b.String(), true
-}
-
-func unescape(s string) string {
-	switch s {
-	case `\n`:
-		return "\n"
-	case `\t`:
-		return "\t"
-	case `\r`:
-		return "\r"
-	}
-	return strings.TrimPrefix(s, `\`)
 }

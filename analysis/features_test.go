@@ -101,7 +101,7 @@ func TestCompletion(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
 		return p
 	}
-	write("flake.nix", `{ outputs = i: mkFlake { } { imports = [ ./a/nix/outputs.nix ./b/nix/outputs.nix ]; }; }`)
+	write("flake.nix", `{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [ ./a/nix/outputs.nix ./b/nix/outputs.nix ]; }; }`)
 	write("a/nix/outputs.nix", `{ perSystem = { pkgs, ... }: { packages.alpha = 1; packages.alphabet = 2; devShells.a = 3; }; }`)
 	write("a/nix/helper.nix", `{ }`)
 	b := write("b/nix/outputs.nix", "{ perSystem = { self', config, ... }: { packages.b = 1; }; }\n")
@@ -179,7 +179,7 @@ func TestRename(t *testing.T) {
 
 func TestRenameRefusesComputedNames(t *testing.T) {
 	root := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(root, "flake.nix"), []byte(`{ outputs = i: mkFlake { } { imports = [ ./m.nix ]; }; }`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "flake.nix"), []byte(`{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [ ./m.nix ]; }; }`), 0o644))
 	m := filepath.Join(root, "m.nix")
 	require.NoError(t, os.WriteFile(m, []byte(`{ perSystem = { self', lib, ... }: { packages = lib.genAttrs [ "a" ] (n: 1); apps.x = self'.packages.a; }; }`), 0o644))
 	s, err := Load(context.Background(), root)
@@ -208,7 +208,7 @@ func TestEditUpdatesOtherFiles(t *testing.T) {
 
 func TestConfigSilencesCodes(t *testing.T) {
 	root := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(root, "flake.nix"), []byte(`{ outputs = i: { }; a = 1; a = 2; x = ./missing; }`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "flake.nix"), []byte(`{ outputs = i: { }; a = 1; a = 2; x = import ./missing.nix; }`), 0o644))
 	s, err := Load(context.Background(), root)
 	require.NoError(t, err)
 	require.Len(t, s.AllDiagnostics(), 2)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -46,61 +45,84 @@ func FindRoot(dir string) (root string, ok bool, err error) {
 }
 
 // skipDir reports directories that never hold a component's Nix files.
+// Build results (result, result-*) are symlinks into the store and are
+// never followed anyway; a real directory named results is a directory.
 func skipDir(name string) bool {
 	switch name {
 	case ".git", ".direnv", "node_modules", ".jj", ".hg":
 		return true
 	}
-	return strings.HasPrefix(name, "result")
+	return false
 }
 
-// listNixFiles returns the .nix files of the repository. In a git work tree
-// git itself lists them, which honours every ignore rule and never visits
-// the non-Nix files; elsewhere the tree is walked. Symlinks are followed
-// only when they stay inside the repository.
-func listNixFiles(ctx context.Context, root string) ([]string, error) {
-	files, err := gitNixFiles(ctx, root)
+// listFiles lists the repository: its .nix files, and the table of every
+// file (tracked or not) the model may ask about. In a git work tree git
+// itself lists them, which honours every ignore rule and lists ignored
+// entries without descending into them; elsewhere the tree is walked.
+// Symlinks are kept only when they stay inside the repository.
+func listFiles(ctx context.Context, root string) ([]string, *FSTable, error) {
+	files, tracked, ignored, err := gitFiles(ctx, root)
+	isGit := err == nil
 	if err != nil {
-		files, err = walkNixFiles(ctx, root)
+		files, err = walkFiles(ctx, root)
+		tracked = nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := files[:0]
+	var nix []string
+	kept := files[:0]
 	for _, f := range files {
+		if !strings.HasSuffix(f, ".nix") {
+			kept = append(kept, f)
+			continue
+		}
 		if keepFile(root, f) {
-			out = append(out, f)
+			kept = append(kept, f)
+			nix = append(nix, f)
 		}
 	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(nix)
+	return nix, NewFSTable(root, kept, tracked, ignored, isGit), nil
 }
 
-func gitNixFiles(ctx context.Context, root string) ([]string, error) {
+// gitFiles asks git for every file of the work tree at root: tracked and
+// untracked ones (tracked says which), and the ignored entries.
+func gitFiles(ctx context.Context, root string) (files []string, tracked map[string]bool, ignored []string, err error) {
 	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
 		// Only ask git when root is the top of a work tree: below one, git
 		// would list paths relative to a different top.
-		return nil, err
+		return nil, nil, nil, err
 	}
-	cmd := exec.CommandContext(ctx, "git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--", "*.nix")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := gitOutput(ctx, root, "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard", "--deduplicate")
 	if err != nil {
-		return nil, fmt.Errorf("git ls-files: %w: %s", err, bytes.TrimSpace(stderr.Bytes()))
+		return nil, nil, nil, err
 	}
-	var files []string
-	for _, rel := range bytes.Split(out, []byte{0}) {
-		if len(rel) == 0 {
+	tracked = map[string]bool{}
+	for _, entry := range bytes.Split(out, []byte{0}) {
+		if len(entry) < 3 {
 			continue
 		}
-		p := filepath.Join(root, string(rel))
+		tag, rel := entry[0], string(entry[2:])
+		p := filepath.Join(root, rel)
 		if hasSkippedDir(root, p) {
 			continue
 		}
 		files = append(files, p)
+		if tag != '?' {
+			tracked[p] = true
+		}
 	}
-	return files, nil
+	out, err = gitOutput(ctx, root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, rel := range bytes.Split(out, []byte{0}) {
+		if len(rel) > 0 {
+			ignored = append(ignored, filepath.Join(root, strings.TrimSuffix(string(rel), "/")))
+		}
+	}
+	return files, tracked, ignored, nil
 }
 
 func hasSkippedDir(root, p string) bool {
@@ -116,7 +138,7 @@ func hasSkippedDir(root, p string) bool {
 	return false
 }
 
-func walkNixFiles(ctx context.Context, root string) ([]string, error) {
+func walkFiles(ctx context.Context, root string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -136,9 +158,7 @@ func walkNixFiles(ctx context.Context, root string) ([]string, error) {
 			}
 			return nil
 		}
-		if strings.HasSuffix(d.Name(), ".nix") {
-			files = append(files, p)
-		}
+		files = append(files, p)
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.SkipDir) {

@@ -19,35 +19,55 @@ type HoverInfo struct {
 // Hover describes the output or path at offset: its category, name,
 // defining component and file.
 func Hover(s *Snapshot, file string, offset int) (HoverInfo, bool) {
-	ref, def := s.at(file, offset)
+	t, f := s.at(file, offset)
 	switch {
-	case def != nil:
-		return HoverInfo{Span: def.Def.Span, Markdown: s.describe(def, 0), Output: def}, true
-	case ref == nil:
-		return HoverInfo{}, false
-	case ref.Kind != OutputRef:
-		what := "file"
-		if ref.Kind == ImportRef {
-			what = "imported module"
+	case t.def != nil:
+		return HoverInfo{Span: t.def.Def.Span, Markdown: s.describe(t.def, 0), Output: t.def}, true
+	case t.path != nil:
+		if t.path.FromSelf {
+			return HoverInfo{}, false
 		}
-		target := moduleFile(ref.Target)
+		what := "file"
+		target := t.path.Target
+		if t.path.Import {
+			what = "imported module"
+			target = s.model.moduleFile(s, target)
+		}
 		md := fmt.Sprintf("%s `%s`", what, relPath(s.Root, target))
 		if c := s.ComponentOf(target); c != nil {
 			md += fmt.Sprintf(" (component `%s`)", c.Name)
 		}
-		return HoverInfo{Span: ref.Loc.Span, Markdown: md}, true
+		return HoverInfo{Span: t.path.Span, Markdown: md}, true
+	case t.input != nil:
+		return HoverInfo{Span: t.input.Span, Markdown: fmt.Sprintf("flake input `%s`", t.input.Name)}, true
+	case t.ref < 0:
+		return HoverInfo{}, false
 	}
-	defs, _, known := s.model.lookup(s, *ref)
+	r := f.facts.Refs[t.ref]
+	res := s.model.lookup(f.Path, t.ref)
+	var defs []*Output
+	for _, d := range res.defs {
+		if !d.isCategory {
+			defs = append(defs, d)
+		}
+	}
 	if len(defs) == 0 {
-		md := fmt.Sprintf("**%s.%s**\n\n", ref.Category, ref.Name)
-		if known {
+		md := fmt.Sprintf("**%s.%s**\n\n", r.Category, r.Name)
+		if r.Name == "" {
+			md = fmt.Sprintf("**%s**\n\n", r.Category)
+		}
+		c := s.model.cats[catKey{res.key.flake, res.key.perSys, res.key.category}]
+		switch {
+		case res.key.category == "":
+			md += "Defined outside this repository, or not known to the model."
+		case res.known && s.model.flakeClosed(res.key.flake) && (c == nil || c.closed):
 			md += "No component defines this output."
-		} else {
+		default:
 			md += "Defined dynamically or outside this repository."
 		}
-		return HoverInfo{Span: ref.Loc.Span, Markdown: md}, true
+		return HoverInfo{Span: r.Span, Markdown: md}, true
 	}
-	return HoverInfo{Span: ref.Loc.Span, Markdown: s.describe(defs[0], len(defs)-1), Output: defs[0]}, true
+	return HoverInfo{Span: r.Span, Markdown: s.describe(defs[0], len(defs)-1), Output: defs[0]}, true
 }
 
 func (s *Snapshot) describe(o *Output, more int) string {

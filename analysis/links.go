@@ -19,15 +19,17 @@ func Links(s *Snapshot, file string) []Link {
 		return nil
 	}
 	var out []Link
-	for i, r := range f.facts.refs {
-		if r.Kind == OutputRef || f.missing[i] {
+	for _, p := range f.facts.Paths {
+		if p.FromSelf {
 			continue
 		}
-		target := r.Target
-		if r.Kind == ImportRef {
-			target = moduleFile(target)
+		target := p.Target
+		if p.Import {
+			target = s.model.moduleFile(s, target)
 		}
-		out = append(out, Link{Span: r.Loc.Span, Target: target})
+		if isUnder(target, s.Root) && s.fs.Exists(target) {
+			out = append(out, Link{Span: p.Span, Target: target})
+		}
 	}
 	return out
 }

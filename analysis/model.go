@@ -45,38 +45,23 @@ type Output struct {
 	System    string // the literal system of a flake-level per-system output, if any
 	Component string // name of the defining component
 	Def       Location
+
+	flake  int      // the flake whose output it is
+	perSys bool     // a per-system output (packages.x), not a flake-level one
+	module moduleID // the module defining it (index -1: the flake.nix outputs)
+	// isCategory marks the definition of a category itself (a custom
+	// output such as flake.lib), with no name.
+	isCategory bool
+	// maybe marks a definition that may not exist: conditional, or in a
+	// module that may not be imported.
+	maybe bool
+	// listed marks a name given as a string (genAttrs [ "x" ]), which a
+	// rename cannot edit as an attribute.
+	listed bool
 }
 
 // Key returns "category.name", how users write an output.
 func (o *Output) Key() string { return o.Category + "." + o.Name }
-
-// RefKind says what a reference points at.
-type RefKind uint8
-
-// Reference kinds.
-const (
-	// OutputRef refers to a flake output: self'.packages.x, inputs'.sub.packages.x, ...
-	OutputRef RefKind = iota
-	// FileRef is a path literal: a file or directory.
-	FileRef
-	// ImportRef is a path that is imported as Nix code: an imports list
-	// entry, `import ./x.nix`, `callPackage ./x { }`.
-	ImportRef
-)
-
-// Reference is one indexed use of an output or a file.
-type Reference struct {
-	Kind RefKind
-	Loc  Location // the name (for outputs) or the whole path literal
-	// For OutputRef:
-	Category string
-	Name     string
-	Input    string // the flake input the output comes from; "" for self
-	// For FileRef and ImportRef: the absolute path named.
-	Target string
-	// optional marks a path whose existence the code tests first.
-	optional bool
-}
 
 // Component is a directory of the repository that contributes flake outputs.
 type Component struct {
@@ -87,6 +72,9 @@ type Component struct {
 	Outputs  []*Output
 	Deps     []string // names of components whose outputs this one references, sorted
 	SubFlake bool
+	// packageOf are the attribute names under which a package set calls
+	// the component's package file (callPackage).
+	packageOf []string
 }
 
 // Severity of a diagnostic.
@@ -119,6 +107,7 @@ const (
 	CodeDuplicateOutput = "duplicate-output"
 	CodeDuplicateAttr   = "duplicate-attr"
 	CodeUnreadable      = "unreadable-file"
+	CodeUntrackedPath   = "untracked-path"
 )
 
 // Diagnostic is a static problem found in a file.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,20 +27,21 @@ func PrunedFlake(s *Snapshot, c *Component) (src []byte, modules []string, err e
 	if c.SubFlake {
 		return nil, nil, errors.New("a sub-flake is evaluated as its own flake")
 	}
-	rootFlake := filepath.Join(s.Root, "flake.nix")
-	f := s.files[rootFlake]
+	rootFile := filepath.Join(s.Root, "flake.nix")
+	f := s.files[rootFile]
 	if f == nil || f.Tree == nil || f.facts == nil {
 		return nil, nil, errors.New("the root flake.nix is not indexed")
 	}
 	if len(f.Tree.Errors) > 0 {
 		return nil, nil, errors.New("the root flake.nix has syntax errors")
 	}
-	if len(f.facts.importValues) == 0 {
-		return nil, nil, errors.New("the root flake.nix has no imports list")
+	fl := s.model.rootFlake(s)
+	if fl == nil || fl.root == nil || fl.root.file != rootFile {
+		return nil, nil, errors.New("the root flake.nix calls no flake-parts module the model reads")
 	}
-	list := nodeAt(f.Tree, f.facts.importValues[0], syntax.List)
-	if !list.Valid() {
-		return nil, nil, errors.New("the root flake's imports are not a literal list")
+	mod := f.facts.Modules[fl.root.index]
+	if mod.Adios || len(mod.Imports) == 0 {
+		return nil, nil, errors.New("the root flake.nix has no imports list")
 	}
 	needed := map[string]bool{}
 	for _, d := range s.DependencyClosure(c) {
@@ -49,15 +51,29 @@ func PrunedFlake(s *Snapshot, c *Component) (src []byte, modules []string, err e
 	}
 	p := pruner{s: s, needed: needed, dir: s.Root}
 	var edits []TextEdit
-	for _, el := range list.NamedChildren() {
-		edit, kept := p.element(el)
+	for _, imp := range mod.Imports {
+		el := nodeSpanned(f.Tree, imp.Span)
+		if !el.Valid() {
+			return nil, nil, errors.New("the root flake's imports cannot be matched to its text")
+		}
+		edit, kept, err := p.element(el, imp)
+		if err != nil {
+			return nil, nil, err
+		}
 		edits = append(edits, edit...)
 		modules = append(modules, kept...)
 	}
 	// Every other relative path of flake.nix becomes absolute.
-	inList := list.Span()
+	covered := func(n syntax.Node) bool {
+		for _, imp := range mod.Imports {
+			if n.Start() >= imp.Span.Start && n.End() <= imp.Span.End {
+				return true
+			}
+		}
+		return false
+	}
 	f.Tree.Root().Walk(func(n syntax.Node) bool {
-		if n.Start() >= inList.Start && n.End() <= inList.End {
+		if covered(n) {
 			return false
 		}
 		if n.Kind() == syntax.Path {
@@ -78,40 +94,54 @@ type pruner struct {
 	dir    string
 }
 
-// element decides one entry of the root imports list.
-func (p *pruner) element(el syntax.Node) ([]TextEdit, []string) {
-	if el.Kind() == syntax.Path {
-		target, ok := literalPath(el, p.dir)
-		if !ok {
-			return nil, nil // interpolated: left as it is
+// element decides one entry of the root imports list. Only entries that
+// are elements of a list literal can be removed; others are kept whole.
+func (p *pruner) element(el syntax.Node, imp importFact) ([]TextEdit, []string, error) {
+	inList := el.Parent().Kind() == syntax.List
+	switch imp.Kind {
+	case importUnknown:
+		return nil, nil, fmt.Errorf("an import the model cannot read: %s", imp.Why)
+	case importFile:
+		file := p.s.model.moduleFile(p.s, imp.Target)
+		if inList && !p.keep(file) {
+			return []TextEdit{{Span: el.Span(), NewText: ""}}, nil, nil
 		}
-		file := moduleFile(target)
-		if !p.keep(file) {
-			return []TextEdit{{Span: el.Span(), NewText: ""}}, nil
+		if el.Kind() == syntax.Path {
+			return []TextEdit{{Span: el.Span(), NewText: nixPath(file)}}, []string{file}, nil
 		}
-		return []TextEdit{{Span: el.Span(), NewText: nixPath(file)}}, []string{file}
-	}
-	// A computed import of a directory becomes the explicit files kept.
-	var dir string
-	el.Walk(func(n syntax.Node) bool {
-		if n.Kind() == syntax.Path && dir == "" && isDirImportCall(n) {
-			dir, _ = literalPath(n, p.dir)
+		return p.absolute(el), []string{file}, nil
+	case importTree, importGlob:
+		if !inList || imp.FilterUnread {
+			return p.absolute(el), nil, nil
 		}
-		return dir == ""
-	})
-	if dir != "" {
-		var kept []string
-		var text []string
-		for _, q := range p.s.Files() {
-			if strings.HasPrefix(q, dir+string(filepath.Separator)) && p.keep(q) {
+		var files []string
+		if imp.Kind == importTree {
+			for _, q := range p.s.fs.Below(imp.Target) {
+				rel := strings.TrimPrefix(q, imp.Target)
+				if strings.HasSuffix(q, ".nix") && !strings.Contains(rel, "/_") && !slices.Contains(imp.Exclude, rel) && (imp.Match == "" || matchesFully(imp.Match, rel)) {
+					files = append(files, q)
+				}
+			}
+		} else {
+			for _, q := range p.s.fs.Glob(imp.Target, imp.Pattern) {
+				files = append(files, p.s.model.moduleFile(p.s, q))
+			}
+		}
+		var kept, text []string
+		for _, q := range files {
+			if p.keep(q) {
 				kept = append(kept, q)
 				text = append(text, nixPath(q))
 			}
 		}
-		return []TextEdit{{Span: el.Span(), NewText: strings.Join(text, " ")}}, kept
+		return []TextEdit{{Span: el.Span(), NewText: strings.Join(text, " ")}}, kept, nil
 	}
-	// Anything else (an inline module, lib.optional ...) stays, with its
-	// relative paths made absolute.
+	// An inline module, a module of an input: kept, with its relative
+	// paths made absolute.
+	return p.absolute(el), nil, nil
+}
+
+func (p *pruner) absolute(el syntax.Node) []TextEdit {
 	var edits []TextEdit
 	el.Walk(func(n syntax.Node) bool {
 		if n.Kind() == syntax.Path {
@@ -122,7 +152,7 @@ func (p *pruner) element(el syntax.Node) ([]TextEdit, []string) {
 		}
 		return true
 	})
-	return edits, nil
+	return edits
 }
 
 // keep reports whether a module is needed: it, or a module it imports, is
@@ -145,14 +175,58 @@ func (p *pruner) keep(file string) bool {
 		if f == nil || f.facts == nil {
 			continue
 		}
-		if len(f.facts.outputs) > 0 || len(f.facts.open) > 0 {
+		if len(p.s.model.defsIn[q]) > 0 {
+			if !p.onlyOutputs(q) {
+				return true // it also configures something others may use
+			}
 			definesOutputs = true
 		}
-		for _, imp := range f.facts.imports {
-			queue = append(queue, moduleFile(imp.Target))
+		for _, mod := range f.facts.Modules {
+			for _, imp := range mod.Imports {
+				if imp.Kind == importFile {
+					queue = append(queue, p.s.model.moduleFile(p.s, imp.Target))
+				}
+			}
 		}
 	}
 	return !definesOutputs
+}
+
+// onlyOutputs reports whether a module file sets nothing but outputs:
+// standard per-system categories and flake outputs. A module that sets
+// other options (a formatter's configuration, services) may be read by
+// any component through config, so it is never pruned.
+func (p *pruner) onlyOutputs(file string) bool {
+	for _, o := range p.s.model.defsIn[file] {
+		if o.perSys && !perSystemCategories[o.Category] {
+			return false
+		}
+	}
+	f := p.s.files[file]
+	for _, mod := range f.facts.Modules {
+		for _, opt := range mod.Options {
+			if !setupOptions[opt.Name] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// nodeSpanned finds the outermost node with exactly span.
+func nodeSpanned(t *syntax.Tree, span syntax.Span) syntax.Node {
+	var found syntax.Node
+	t.Root().Walk(func(n syntax.Node) bool {
+		if found.Valid() || n.End() < span.Start || n.Start() > span.End {
+			return false
+		}
+		if n.Span() == span && n.Named() {
+			found = n
+			return false
+		}
+		return true
+	})
+	return found
 }
 
 // literalPath resolves a path literal without interpolation.
@@ -177,22 +251,6 @@ func nixPath(p string) string {
 	q := strconv.Quote(p)
 	q = strings.ReplaceAll(q, "${", `\${`)
 	return fmt.Sprintf("(/. + %s)", q)
-}
-
-// nodeAt finds the node of kind k with exactly span.
-func nodeAt(t *syntax.Tree, span syntax.Span, k syntax.Kind) syntax.Node {
-	var found syntax.Node
-	t.Root().Walk(func(n syntax.Node) bool {
-		if found.Valid() || n.End() < span.Start || n.Start() > span.End {
-			return false
-		}
-		if n.Span() == span && n.Kind() == k {
-			found = n
-			return false
-		}
-		return true
-	})
-	return found
 }
 
 // applyEdits applies non-overlapping edits to src.

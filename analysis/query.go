@@ -3,54 +3,83 @@ package analysis
 import (
 	"path/filepath"
 	"sort"
+
+	"github.com/monoflake/monoflake/analysis/syntax"
 )
 
-// at finds what is at offset in file: an indexed reference, or the name of
-// an output definition.
-func (s *Snapshot) at(file string, offset int) (*Reference, *Output) {
+// target is what is at a position of a file.
+type target struct {
+	def    *Output
+	ref    int // index into the file's references, -1 for none
+	path   *pathFact
+	input  *inputRef
+	decl   *inputFact // an input's declaration in flake.nix
+	formal *nameDef   // a formal argument of the file's function
+}
+
+// at finds what is at offset in file. Names win over the paths and
+// references around them: the innermost (shortest) span is taken.
+func (s *Snapshot) at(file string, offset int) (target, *File) {
 	file = filepath.Clean(file)
+	t := target{ref: -1}
 	f := s.files[file]
 	if f == nil || f.facts == nil {
-		return nil, nil
+		return t, f
 	}
 	for _, o := range s.model.defsIn[file] {
 		if o.Def.Span.Contains(offset) {
-			return nil, o
+			t.def = o
+			return t, f
 		}
 	}
-	var best *Reference
-	for i := range f.facts.refs {
-		r := &f.facts.refs[i]
-		// The innermost (shortest) span wins: a path inside an import.
-		if r.Loc.Span.Contains(offset) && (best == nil || r.Loc.Span.Len() < best.Loc.Span.Len()) {
-			best = r
+	best := -1
+	consider := func(span syntax.Span) bool {
+		if !span.Contains(offset) || best >= 0 && span.Len() >= best {
+			return false
+		}
+		best = span.Len()
+		return true
+	}
+	for i, r := range f.facts.Refs {
+		if consider(r.Span) || r.Name != "" && r.CatSpan != r.Span && consider(r.CatSpan) {
+			t = target{ref: i}
 		}
 	}
-	return best, nil
+	for i := range f.facts.InputRefs {
+		if consider(f.facts.InputRefs[i].Span) {
+			t = target{ref: -1, input: &f.facts.InputRefs[i]}
+		}
+	}
+	for i := range f.facts.Paths {
+		if consider(f.facts.Paths[i].Span) {
+			t = target{ref: -1, path: &f.facts.Paths[i]}
+		}
+	}
+	for i := range f.facts.Formals {
+		if consider(f.facts.Formals[i].Span) {
+			t = target{ref: -1, formal: &f.facts.Formals[i]}
+		}
+	}
+	if fl := f.facts.Flake; fl != nil {
+		for i := range fl.Inputs {
+			if consider(fl.Inputs[i].Span) {
+				t = target{ref: -1, decl: &fl.Inputs[i]}
+			}
+		}
+	}
+	return t, f
 }
 
-// keyOf returns the output key a reference or definition stands for.
-func (s *Snapshot) keyOf(r *Reference, o *Output) (outputKey, bool) {
-	if o != nil {
-		return s.keyOfModel(s.model, o)
-	}
-	if r != nil && r.Kind == OutputRef {
-		_, owner, _ := s.model.lookup(s, *r)
-		if r.Input != "" && owner == "" {
-			return outputKey{}, false
-		}
-		return outputKey{owner, r.Category, r.Name}, true
+// keyOf returns the output key a position stands for.
+func (s *Snapshot) keyOf(file string, t target) (outputKey, bool) {
+	switch {
+	case t.def != nil:
+		return outputKey{t.def.flake, t.def.perSys, t.def.Category, t.def.Name}, true
+	case t.ref >= 0:
+		res := s.model.lookup(file, t.ref)
+		return res.key, res.key.category != ""
 	}
 	return outputKey{}, false
-}
-
-// keyOfModel returns the output key of a definition in model m.
-func (s *Snapshot) keyOfModel(m *model, o *Output) (outputKey, bool) {
-	owner := ""
-	if c := m.byName[o.Component]; c != nil && c.SubFlake {
-		owner = c.Name
-	}
-	return outputKey{owner, o.Category, o.Name}, true
 }
 
 // Closure returns the Nix files evaluating a component may read: the files
@@ -86,10 +115,8 @@ func (s *Snapshot) Closure(c *Component) []string {
 	}
 	if !c.SubFlake {
 		push(filepath.Join(s.Root, "flake.nix"))
-		for p := range s.model.reachable {
-			if f := s.files[p]; f != nil && f.facts != nil && len(f.facts.outputs) == 0 && len(f.facts.open) == 0 {
-				push(p)
-			}
+		for _, p := range s.sharedModules() {
+			push(p)
 		}
 	}
 	for i := 0; i < len(queue); i++ {
@@ -97,17 +124,41 @@ func (s *Snapshot) Closure(c *Component) []string {
 		if f == nil || f.facts == nil {
 			continue
 		}
-		for _, r := range f.facts.refs {
-			if r.Kind == ImportRef {
-				push(moduleFile(r.Target))
+		for _, p := range f.facts.Paths {
+			if p.Import {
+				push(s.model.moduleFile(s, p.Target))
 			}
 		}
-		for _, imp := range f.facts.imports {
-			push(moduleFile(imp.Target))
+		for _, call := range f.facts.Calls {
+			push(s.model.moduleFile(s, call.Target))
+		}
+		for _, mod := range f.facts.Modules {
+			for _, imp := range mod.Imports {
+				if imp.Kind == importFile {
+					push(s.model.moduleFile(s, imp.Target))
+				}
+			}
 		}
 	}
 	sort.Strings(queue)
 	return queue
+}
+
+// sharedModules are the root flake's modules that define no outputs of
+// their own: shared set-up (pkgs, systems, formatters) every component's
+// evaluation needs.
+func (s *Snapshot) sharedModules() []string {
+	fl := s.model.rootFlake(s)
+	if fl == nil {
+		return nil
+	}
+	var out []string
+	for _, rm := range fl.modules {
+		if len(s.model.defsIn[rm.id.file]) == 0 {
+			out = append(out, rm.id.file)
+		}
+	}
+	return out
 }
 
 // DependencyClosure returns the component and every component it depends
@@ -159,5 +210,6 @@ func (s *Snapshot) ShellFor(c *Component) (string, bool) {
 // FlakeDefines reports whether the root flake (not a sub-flake) has the
 // output category.name, whichever component defines it.
 func (s *Snapshot) FlakeDefines(category, name string) bool {
-	return len(s.model.defs[outputKey{"", category, name}]) > 0
+	fl := s.model.rootFlake(s)
+	return fl != nil && len(s.model.defs[outputKey{fl.id, perSystemCategories[category], category, name}]) > 0
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"sort"
 
@@ -44,27 +43,36 @@ var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_'-]*$`)
 // PrepareRename reports the span and current name of the output at offset,
 // or why it cannot be renamed.
 func PrepareRename(s *Snapshot, file string, offset int) (syntax.Span, string, error) {
-	ref, def := s.at(file, offset)
-	key, ok := s.keyOf(ref, def)
-	if !ok {
+	t, f := s.at(file, offset)
+	if f == nil {
+		return syntax.Span{}, "", fmt.Errorf("%w: there is no flake output at this position", ErrCannotRename)
+	}
+	key, ok := s.keyOf(f.Path, t)
+	if !ok || key.name == "" {
 		return syntax.Span{}, "", fmt.Errorf("%w: there is no flake output at this position", ErrCannotRename)
 	}
 	if len(s.model.defs[key]) == 0 {
-		if s.model.open[key.component][key.category] {
+		if c := s.model.cats[catKey{key.flake, key.perSys, key.category}]; c != nil && !c.closed || !s.model.flakeClosed(key.flake) {
 			return syntax.Span{}, "", fmt.Errorf("%w: %s.%s is produced dynamically (its name is computed), so its definition cannot be edited", ErrCannotRename, key.category, key.name)
 		}
 		return syntax.Span{}, "", fmt.Errorf("%w: no component defines %s.%s", ErrCannotRename, key.category, key.name)
 	}
-	if s.model.open[key.component][key.category] {
-		return syntax.Span{}, "", fmt.Errorf("%w: %s computes names of %s, so monoflake cannot tell whether a new name is free", ErrCannotRename, s.computesNames(key), key.category)
+	for _, d := range s.model.defs[key] {
+		if d.listed {
+			return syntax.Span{}, "", fmt.Errorf("%w: %s.%s is produced dynamically (its name is a string given to a function), so its definition cannot be edited as a name", ErrCannotRename, key.category, key.name)
+		}
+	}
+	if c := s.model.cats[catKey{key.flake, key.perSys, key.category}]; c != nil && !c.closed {
+		return syntax.Span{}, "", fmt.Errorf("%w: %s, so monoflake cannot tell whether a new name of %s is free", ErrCannotRename, s.openCause(c), key.category)
 	}
 	if _, err := s.renameSites(key); err != nil {
 		return syntax.Span{}, "", err
 	}
-	if def != nil {
-		return def.Def.Span, def.Name, nil
+	if t.def != nil {
+		return t.def.Def.Span, t.def.Name, nil
 	}
-	return ref.Loc.Span, ref.Name, nil
+	r := f.facts.Refs[t.ref]
+	return r.Span, r.Name, nil
 }
 
 // Rename renames the output at offset and every use of it, across all
@@ -74,15 +82,15 @@ func Rename(s *Snapshot, file string, offset int, newName string) (map[string][]
 	if _, _, err := PrepareRename(s, file, offset); err != nil {
 		return nil, err
 	}
-	ref, def := s.at(file, offset)
-	key, _ := s.keyOf(ref, def)
+	t, f := s.at(file, offset)
+	key, _ := s.keyOf(f.Path, t)
 	if !validName.MatchString(newName) {
 		return nil, fmt.Errorf("%w: %q is not a valid attribute name", ErrCannotRename, newName)
 	}
 	if newName == key.name {
 		return map[string][]TextEdit{}, nil
 	}
-	if others := s.model.defs[outputKey{key.component, key.category, newName}]; len(others) > 0 {
+	if others := s.model.defs[outputKey{key.flake, key.perSys, key.category, newName}]; len(others) > 0 {
 		o := others[0]
 		return nil, fmt.Errorf("%w: %s.%s already exists (defined by component %s)", ErrCannotRename, key.category, newName, o.Component)
 	}
@@ -100,6 +108,13 @@ func Rename(s *Snapshot, file string, offset int, newName string) (map[string][]
 		r.inherit(site)
 	}
 	for _, loc := range s.model.refsTo[key] {
+		if attr := attrAt(s.files[loc.File].Tree, loc.Span); attr.Parent().Kind() == syntax.InheritedAttrs {
+			// An inherit the model follows through a let-bound set.
+			if !r.done[loc] {
+				r.inherit(inheritSite{file: loc.File, attr: attr})
+			}
+			continue
+		}
 		r.replace(loc.File, loc.Span, newName)
 	}
 	for _, es := range r.edits {
@@ -130,6 +145,9 @@ func (r *renamer) replace(file string, span syntax.Span, text string) {
 func (r *renamer) definition(d *Output) error {
 	f := r.s.files[d.Def.File]
 	attr := attrAt(f.Tree, d.Def.Span)
+	if !attr.Valid() {
+		return fmt.Errorf("%w: %s.%s is defined at %s by something other than an attribute name; rename it by hand", ErrCannotRename, r.key.category, r.key.name, r.s.whereSpan(d.Def))
+	}
 	if attr.Parent().Kind() == syntax.InheritedAttrs {
 		// packages = { inherit (pkgs) old; }: the new name must still
 		// take its value from old.
@@ -423,13 +441,13 @@ func (s *Snapshot) categoryUse(file string, n syntax.Node, key outputKey) (synta
 }
 
 // outputPath is how far a selection from self', self, config, inputs' or
-// inputs reaches towards an output: whose outputs (owner), which category
-// once it names one, and how many attributes lead to the category's set
-// of names (the category, after the system for flake-level per-system
-// outputs, after the input's name for inputs).
+// inputs reaches towards an output: whose outputs (the flake), which
+// category once it names one, and how many attributes lead to the
+// category's set of names (the category, after the system for flake-level
+// per-system outputs, after the input's name for inputs).
 type outputPath struct {
-	owner      string
-	ownerKnown bool
+	flake      int
+	flakeKnown bool
 	category   string // "" while the path has not named one
 	setLen     int
 	// computed is set when the input or the category is a computed
@@ -439,22 +457,18 @@ type outputPath struct {
 
 // mayBe reports whether the path may lead to key's outputs.
 func (p outputPath) mayBe(key outputKey) bool {
-	return (!p.ownerKnown || p.owner == key.component) && (p.category == "" || p.category == key.category)
+	return (!p.flakeKnown || p.flake == key.flake) && (p.category == "" || p.category == key.category)
 }
 
 // outputPath reads a selection `base.attrs` in file. ok is false when base
 // is none of the names that lead to outputs, or leads to those of a flake
 // outside the repository.
 func (s *Snapshot) outputPath(file, base string, attrs []syntax.Node) (outputPath, bool) {
-	flake, owner := s.model.flakeOf(s, file)
-	input := func(a syntax.Node) (string, bool) {
-		c := s.model.inputs[flake][attrName(a)]
-		if c == nil {
-			return "", false
-		}
-		return c.Name, true
+	fl := s.model.flakeOfFile(s, s.files[file])
+	var p outputPath
+	if fl != nil {
+		p.flake, p.flakeKnown = fl.id, true
 	}
-	p := outputPath{owner: owner, ownerKnown: true}
 	skip := 0
 	switch base {
 	case "self'", "config":
@@ -463,7 +477,7 @@ func (s *Snapshot) outputPath(file, base string, attrs []syntax.Node) (outputPat
 		p.setLen = 2
 	case "inputs'", "inputs":
 		if len(attrs) == 0 {
-			p.ownerKnown = false
+			p.flakeKnown = false
 			return p, true
 		}
 		skip = 1
@@ -474,14 +488,13 @@ func (s *Snapshot) outputPath(file, base string, attrs []syntax.Node) (outputPat
 		}
 		if !(base == "inputs" && attrs[0].Is("self")) {
 			if isDynamic(attrs[0]) {
-				p.ownerKnown, p.computed = false, true
+				p.flakeKnown, p.computed = false, true
 				return p, true
 			}
-			name, ok := input(attrs[0])
-			if !ok {
+			if fl == nil || fl.pathInputs[attrName(attrs[0])] == nil {
 				return p, false // a flake from outside the repository
 			}
-			p.owner = name
+			p.flake = fl.pathInputs[attrName(attrs[0])].id
 		}
 	default:
 		return p, false
@@ -512,23 +525,23 @@ func (s *Snapshot) where(file string, n syntax.Node) string {
 	return fmt.Sprintf("%s:%d", relPath(s.Root, file), line+1)
 }
 
-// computesNames names a module that computes names of key's category.
-func (s *Snapshot) computesNames(key outputKey) string {
-	for _, c := range s.model.components {
-		owner := ""
-		if c.SubFlake {
-			owner = c.Name
-		}
-		if owner != key.component {
-			continue
-		}
-		for _, p := range c.Modules {
-			for _, cat := range s.files[p].facts.open {
-				if cat == key.category {
-					return relPath(s.Root, p)
-				}
-			}
-		}
+// whereSpan names a location's file and line for a message.
+func (s *Snapshot) whereSpan(loc Location) string {
+	lines := s.File(loc.File).Lines()
+	if lines == nil {
+		return relPath(s.Root, loc.File)
 	}
-	return filepath.Base(s.Root)
+	line, _ := lines.Position(loc.Span.Start)
+	return fmt.Sprintf("%s:%d", relPath(s.Root, loc.File), line+1)
+}
+
+// openCause says where and why the model cannot list a category's names.
+func (s *Snapshot) openCause(c *category) string {
+	if len(c.causes) > 0 {
+		return fmt.Sprintf("%s: %s", s.whereSpan(c.causes[0].Loc), c.causes[0].Why)
+	}
+	if len(c.gens) > 0 {
+		return fmt.Sprintf("%s computes names", s.whereSpan(c.gens[0].Loc))
+	}
+	return "names are computed somewhere"
 }

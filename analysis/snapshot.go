@@ -24,9 +24,6 @@ type File struct {
 	Tree  *syntax.Tree // nil when the file could not be read
 	Err   error        // why the file could not be read
 	facts *facts
-	// missing marks references (by index into facts.refs) whose target
-	// did not exist when the file was indexed.
-	missing map[int]bool
 }
 
 // Lines returns the file's line index (nil when unreadable).
@@ -48,6 +45,7 @@ type Snapshot struct {
 	// ConfigErr is a problem with the configuration file, if any.
 	ConfigErr error
 	files     map[string]*File
+	fs        *FSTable
 	model     *model
 }
 
@@ -58,12 +56,12 @@ func Load(ctx context.Context, dir string) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	paths, err := listNixFiles(ctx, root)
+	paths, table, err := listFiles(ctx, root)
 	if err != nil {
 		return nil, err
 	}
 	cfg, cfgErr := LoadConfig(root)
-	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths))}
+	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths)), fs: table}
 	files, err := indexFiles(ctx, paths, nil)
 	if err != nil {
 		return nil, err
@@ -131,25 +129,7 @@ func indexFile(parser *syntax.Parser, path string, src []byte, haveSrc bool) (f 
 	}
 	f.Tree = parser.Parse(src)
 	f.facts = extractFacts(path, f.Tree)
-	f.missing = checkTargets(f.facts.refs)
 	return f
-}
-
-// checkTargets stats the targets of path references.
-func checkTargets(refs []Reference) map[int]bool {
-	var missing map[int]bool
-	for i, r := range refs {
-		if r.Kind == OutputRef || r.optional {
-			continue
-		}
-		if _, err := os.Stat(r.Target); err != nil {
-			if missing == nil {
-				missing = map[int]bool{}
-			}
-			missing[i] = true
-		}
-	}
-	return missing
 }
 
 // WithFile returns a snapshot in which path has the content src (an
@@ -165,7 +145,6 @@ func (s *Snapshot) WithFile(ctx context.Context, parser *syntax.Parser, path str
 func (s *Snapshot) WithTree(path string, tree *syntax.Tree) *Snapshot {
 	f := &File{Path: path, Tree: tree}
 	f.facts = extractFacts(path, tree)
-	f.missing = checkTargets(f.facts.refs)
 	return s.withIndexed(f)
 }
 
@@ -188,6 +167,7 @@ func (s *Snapshot) WithoutFile(path string) *Snapshot {
 	}
 	n := s.clone()
 	delete(n.files, path)
+	n.fs = s.fs.withoutFile(path)
 	n.model = resolve(n)
 	return n
 }
@@ -196,6 +176,7 @@ func (s *Snapshot) withIndexed(f *File) *Snapshot {
 	n := s.clone()
 	old := s.files[f.Path]
 	n.files[f.Path] = f
+	n.fs = s.fs.withFile(f.Path)
 	n.model = reresolve(s, n, old, f)
 	return n
 }
@@ -255,3 +236,34 @@ func (s *Snapshot) AllDiagnostics() []Diagnostic {
 // Outputs returns every output defined in the workspace, sorted by
 // category and name.
 func (s *Snapshot) Outputs() []*Output { return s.model.outputs }
+
+// Unread is something the model could not read (a module from a flake
+// input, imports it cannot follow, names computed by a function), so the
+// outputs it contributes are not known completely. Line is 1-based, 0 for
+// a whole file.
+type Unread struct {
+	File string
+	Line int
+	Why  string
+}
+
+// Unread lists, once each, what keeps the repository's flakes from being
+// known completely, sorted by file and line.
+func (s *Snapshot) Unread() []Unread {
+	var out []Unread
+	for _, c := range s.model.unreadCauses() {
+		u := Unread{File: c.Loc.File, Why: c.Why}
+		if f := s.files[c.Loc.File]; f != nil && f.Lines() != nil && c.Loc.Span != (syntax.Span{}) {
+			l, _ := f.Lines().Position(c.Loc.Span.Start)
+			u.Line = l + 1
+		}
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].File != out[j].File {
+			return out[i].File < out[j].File
+		}
+		return out[i].Line < out[j].Line
+	})
+	return out
+}

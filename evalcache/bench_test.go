@@ -37,7 +37,7 @@ func benchRepo(b *testing.B, opt genrepo.Options) *genrepo.Repo {
 	notes := filepath.Join(repo.Root, "NOTES.md")
 	require.NoError(b, os.WriteFile(notes, []byte("# Notes\n"), 0o644))
 	evaltest.Git(b, repo.Root, "add", "NOTES.md")
-	evaltest.Git(b, repo.Root, "-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-q", "-m", "notes")
+	evaltest.Git(b, repo.Root, "commit", "-q", "-m", "notes")
 	return repo
 }
 

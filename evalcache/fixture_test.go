@@ -83,7 +83,7 @@ func TestStaleRelativeInputIsOneSentence(t *testing.T) {
 	stale := strings.Replace(string(lock), "sha256-5iRrTeR4TCqxQyvgvJmM3I1ve4yNBiiyyFbBcBsNfL0=", "sha256-"+strings.Repeat("A", 43)+"=", 1)
 	require.NotEqual(t, string(lock), stale, "the fixture's lock names backend's narHash")
 	require.NoError(t, os.WriteFile(lockPath, []byte(stale), 0o644))
-	evaltest.Git(t, root, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-qam", "stale lock")
+	evaltest.Git(t, root, "commit", "-qam", "stale lock")
 	c, err := Open(Options{Dir: t.TempDir(), DataDir: t.TempDir(), Nix: nix})
 	require.NoError(t, err)
 	out, err := c.runFlake(context.Background(), root, "eval", "--raw", "--no-write-lock-file", ".#devShells.x86_64-linux.default.drvPath")

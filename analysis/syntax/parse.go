@@ -53,22 +53,34 @@ func (p *Parser) parse(src []byte, old *sitter.Tree) *sitter.Tree {
 	}, old, nil)
 }
 
-// parserText returns the text tree-sitter sees. The Nix grammar does not
-// end a comment at a lone carriage return, although Nix and LSP both treat
-// it as a line break; replacing it keeps every offset unchanged.
+// parserText returns the text tree-sitter sees, with two gaps of the
+// grammar papered over without moving any offset (the tree's Src stays the
+// original, so every node's text is what the user wrote):
+//   - the grammar does not end a comment at a lone carriage return, although
+//     Nix and LSP both treat it as a line break: it becomes a newline;
+//   - a home path that starts with an interpolation (~/${x}) is an error to
+//     the grammar although Nix reads it: it is parsed as ./${x}, which has
+//     the same shape.
 func parserText(src []byte) []byte {
-	i := bytes.IndexByte(src, '\r')
-	if i < 0 {
-		return src
-	}
 	var text []byte
-	for ; i < len(src); i++ {
-		if src[i] == '\r' && (i+1 == len(src) || src[i+1] != '\n') {
-			if text == nil {
-				text = bytes.Clone(src)
-			}
-			text[i] = '\n'
+	edit := func(i int, b byte) {
+		if text == nil {
+			text = bytes.Clone(src)
 		}
+		text[i] = b
+	}
+	for i := bytes.IndexByte(src, '\r'); i >= 0 && i < len(src); i++ {
+		if src[i] == '\r' && (i+1 == len(src) || src[i+1] != '\n') {
+			edit(i, '\n')
+		}
+	}
+	for off := 0; ; {
+		i := bytes.Index(src[off:], []byte("~/${"))
+		if i < 0 {
+			break
+		}
+		edit(off+i, '.')
+		off += i + 4
 	}
 	if text == nil {
 		return src

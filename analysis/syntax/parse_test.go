@@ -31,6 +31,8 @@ func TestParseProblems(t *testing.T) {
 		{"reverse pipe operator", "{ a = f <| x; }", []string{"the pipe operators"}, true},
 		{"interpolated path", "{ a = ./${x}/b.nix; }", nil, false},
 		{"comment ended by a lone CR", "# comment\r{ a = 1; }", nil, false},
+		{"home path starting with an interpolation", "{\n  home = ~/${foo};\n}\n", nil, false},
+		{"home path in a string is left alone", "{\n  s = \"~/${foo}\";\n}\n", nil, false},
 	}
 	p := NewParser()
 	defer p.Close()

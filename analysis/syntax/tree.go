@@ -45,6 +45,30 @@ func (t *Tree) Root() Node {
 // Valid reports whether the node exists.
 func (n Node) Valid() bool { return n.t != nil }
 
+// ID is the node's index in its tree's pre-order: unique within the tree,
+// smaller for ancestors and earlier siblings, so it can key side tables.
+func (n Node) ID() int32 { return n.id }
+
+// Len returns the number of nodes of the tree.
+func (t *Tree) Len() int { return len(t.nodes) }
+
+// Node returns the node with the given ID.
+func (t *Tree) Node(id int32) Node {
+	if t == nil || id < 0 || int(id) >= len(t.nodes) {
+		return Node{}
+	}
+	return Node{t, id}
+}
+
+// SubtreeEnd returns the pre-order ID that follows n's subtree: the IDs of n's
+// descendants are exactly those in (n.ID(), n.SubtreeEnd()).
+func (n Node) SubtreeEnd() int32 {
+	if n.t == nil {
+		return 0
+	}
+	return n.skip()
+}
+
 func (n Node) raw() *node { return &n.t.nodes[n.id] }
 
 // Kind returns the node's kind; Other for an absent node.

@@ -68,10 +68,10 @@ func TestQueryCommands(t *testing.T) {
 
 func TestCheckReportsErrors(t *testing.T) {
 	root := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(root, "flake.nix"), []byte("{\n  outputs = i: { };\n  x = ./missing.nix;\n}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "flake.nix"), []byte("{\n  outputs = i: { };\n  x = import ./missing.nix;\n}\n"), 0o644))
 	c, stdout, _ := envCLI(t)
 	require.Equal(t, exitFindings, run(context.Background(), c, []string{"check", root}))
-	require.Contains(t, stdout.String(), "flake.nix:3:7: error: missing.nix does not exist [missing-path]")
+	require.Contains(t, stdout.String(), "flake.nix:3:14: error: missing.nix does not exist [missing-path]")
 
 	c, stdout, _ = envCLI(t)
 	require.Equal(t, exitFindings, run(context.Background(), c, []string{"check", "--json", root}))
@@ -80,6 +80,6 @@ func TestCheckReportsErrors(t *testing.T) {
 	require.Len(t, diags, 1)
 	require.Equal(t, "missing-path", diags[0]["code"])
 	require.EqualValues(t, 3, diags[0]["line"])
-	require.EqualValues(t, 7, diags[0]["column"])
-	require.EqualValues(t, 20, diags[0]["endColumn"])
+	require.EqualValues(t, 14, diags[0]["column"])
+	require.EqualValues(t, 27, diags[0]["endColumn"])
 }

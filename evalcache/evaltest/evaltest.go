@@ -79,15 +79,19 @@ func CopyFixture(t testing.TB, name string) string {
 	}
 	Git(t, dst, "init", "-q")
 	Git(t, dst, "add", "-A")
-	Git(t, dst, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "fixture")
+	Git(t, dst, "commit", "-q", "-m", "fixture")
 	return dst
 }
 
-// Git runs git in dir and fails the test when it fails.
+// Git runs git in dir and fails the test when it fails. Commits carry an
+// identity of their own: a new machine's HOME has no git configuration.
 func Git(t testing.TB, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"GIT_AUTHOR_NAME=test", "GIT_AUTHOR_EMAIL=test@example.com",
+		"GIT_COMMITTER_NAME=test", "GIT_COMMITTER_EMAIL=test@example.com")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("git %s: %v: %s", strings.Join(args, " "), err, out)
 	}
