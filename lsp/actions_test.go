@@ -210,3 +210,31 @@ func alive(pid int) bool {
 	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
 	return len(fields) == 0 || fields[0] != "Z"
 }
+
+// The quick fix of untracked-path, end to end: the server offers git add
+// for a file flake evaluation cannot see, runs it, and indexes the
+// repository again, so the diagnostic goes.
+func TestUntrackedPathQuickFix(t *testing.T) {
+	dir := gitRepo(t)
+	flake := filepath.Join(dir, "flake.nix")
+	require.NoError(t, os.WriteFile(flake, []byte("{ outputs = { self }: { packages.x86_64-linux.default = import ./pkg.nix; }; }\n"), 0o644))
+	evaltest.Git(t, dir, "add", "flake.nix")
+	evaltest.Git(t, dir, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "pkg")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "pkg.nix"), []byte("{ }\n"), 0o644))
+
+	c := newTestClient(t, Options{})
+	c.initialize(nil, dir)
+	c.open(flake)
+	c.waitDiagnostics(flake, hasCodes("untracked-path"))
+	actions := actionsAt(t, c, flake, "./pkg.nix")
+	require.Equal(t, []string{"Track pkg.nix in git (git add)"}, titles(actions))
+	fix := actions[0]
+	require.Nil(t, fix.Edit)
+	require.Equal(t, CommandGitAdd, fix.Command.Command)
+	require.Equal(t, "untracked-path", fix.Diagnostics[0].Code)
+
+	c.mustCall("workspace/executeCommand", protocol.ExecuteCommandParams{Command: fix.Command.Command, Arguments: fix.Command.Arguments}, nil)
+	require.True(t, tracked(t, dir, "pkg.nix"))
+	c.waitDiagnostics(flake, hasCodes())
+	require.NoError(t, c.shutdown())
+}
