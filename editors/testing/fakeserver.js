@@ -14,7 +14,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { send, serve } = require('./stdio');
+const { send, serve, standard } = require('./stdio');
 
 const evaluationDelayMs = Number(process.env.FAKE_EVAL_DELAY_MS || 50);
 let root = null;
@@ -110,14 +110,8 @@ function handle(message) {
     }
     case 'fake/log':
       return reply(log);
-    case 'shutdown':
-      return reply(null);
-    case 'exit':
-      return process.exit(0);
     default:
-      if (id !== undefined && method !== undefined) {
-        return send({ id, error: { code: -32601, message: `method not found: ${method}` } });
-      }
+      return standard(message);
   }
 }
 

@@ -8,7 +8,7 @@
 // No dependencies, so every editor test can run it.
 'use strict';
 
-const { send, serve } = require('./stdio');
+const { send, serve, standard } = require('./stdio');
 
 const log = [];
 
@@ -51,14 +51,8 @@ function handle(message) {
       return reply(null);
     case 'other/log':
       return reply(log);
-    case 'shutdown':
-      return reply(null);
-    case 'exit':
-      return process.exit(0);
     default:
-      if (id !== undefined && method !== undefined) {
-        return send({ id, error: { code: -32601, message: `method not found: ${method}` } });
-      }
+      return standard(message);
   }
 }
 

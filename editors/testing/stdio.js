@@ -33,4 +33,18 @@ function serve(handle) {
   process.stdin.on('end', () => process.exit(0));
 }
 
-module.exports = { send, serve };
+/** Answers what every stand-in answers alike: shutdown, exit, unknown methods. */
+function standard({ id, method }) {
+  switch (method) {
+    case 'shutdown':
+      return send({ id, result: null });
+    case 'exit':
+      return process.exit(0);
+    default:
+      if (id !== undefined && method !== undefined) {
+        return send({ id, error: { code: -32601, message: `method not found: ${method}` } });
+      }
+  }
+}
+
+module.exports = { send, serve, standard };
