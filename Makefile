@@ -10,7 +10,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # packages ship inside editors/vscode/node_modules.
 GOPKGS     = $$($(GO) list ./... | grep -v /node_modules/)
 
-.PHONY: all build run test test-go test-editors deps grammar bench lint clean
+.PHONY: all build run test test-go test-editors deps grammar bench lint clean vsix
 
 all: build
 
@@ -47,6 +47,10 @@ test-go: $(GRAMMAR)
 test-editors: build
 	@for t in editors/*/test.sh; do [ -x "$$t" ] || continue; echo "== $$t"; "$$t" || exit 1; done
 
+# The VS Code extension, packaged: editors/vscode/monoflake.vsix (node 20+).
+vsix:
+	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run --silent package
+
 # Most benchmarks take their own samples and compare with a baseline of the
 # same run; the server's latency benchmarks take one sample per iteration.
 bench: $(GRAMMAR)
@@ -55,4 +59,4 @@ bench: $(GRAMMAR)
 	$(GO) test -run '^$$' -bench 'FirstDiagnostics' -benchtime 3x -timeout 30m ./lsp
 
 clean:
-	rm -rf bin
+	rm -rf bin editors/vscode/monoflake.vsix

@@ -3,6 +3,8 @@ package analysis
 import (
 	"path/filepath"
 	"sort"
+
+	"github.com/monoflake/monoflake/analysis/syntax"
 )
 
 // Definition returns where the thing at offset is defined: the output a
@@ -29,6 +31,13 @@ func Definition(s *Snapshot, file string, offset int) []Location {
 		return s.inputDeclaration(f.Path, t.input)
 	case t.formal != nil:
 		return s.scopeBindings(f.Path, t.formal.Name)
+	case t.ref >= 0 && t.onCategory:
+		res := s.model.lookup(f.Path, t.ref)
+		var out []Location
+		for _, d := range s.model.defs[outputKey{res.key.flake, res.key.perSys, res.key.category, ""}] {
+			out = append(out, d.Def)
+		}
+		return out
 	case t.ref >= 0:
 		return s.outputDefinition(f, t.ref)
 	}
@@ -54,6 +63,13 @@ func (s *Snapshot) outputDefinition(f *File, i int) []Location {
 		// A generated name: the expressions generating the category, and
 		// the directory entry of that name when the directory is known.
 		for _, g := range c.gens {
+			if key, ok := keyNamed(g.Keys, r.Name); ok {
+				out = append(out, Location{File: g.Loc.File, Span: key.Span})
+				continue
+			}
+			if len(g.Keys) > 0 {
+				continue // a generator of other names
+			}
 			out = append(out, g.Loc)
 			if g.Dir != "" && r.Name != "" {
 				for _, entry := range []string{filepath.Join(g.Dir, r.Name), filepath.Join(g.Dir, r.Name+".nix")} {
@@ -66,7 +82,7 @@ func (s *Snapshot) outputDefinition(f *File, i int) []Location {
 			}
 		}
 	}
-	if len(out) == 0 && !perSystemCategories[res.key.category] {
+	if len(out) == 0 && (r.Name == "" || !perSystemCategories[res.key.category]) {
 		// A custom output whose names the model did not read: where the
 		// category is defined.
 		for _, d := range s.model.defs[outputKey{res.key.flake, res.key.perSys, res.key.category, ""}] {
@@ -74,6 +90,15 @@ func (s *Snapshot) outputDefinition(f *File, i int) []Location {
 		}
 	}
 	return out
+}
+
+func keyNamed(keys []nameDef, name string) (nameDef, bool) {
+	for _, k := range keys {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return nameDef{}, false
 }
 
 // inputDeclaration is where the flake a reference's module belongs to
@@ -84,6 +109,9 @@ func (s *Snapshot) inputDeclaration(file string, in *inputRef) []Location {
 	for _, fl := range fls {
 		if decl, ok := fl.inputs[in.Name]; ok {
 			out = append(out, Location{File: fl.file, Span: decl.Span})
+		} else if f := s.files[fl.file]; f != nil && f.facts != nil && f.facts.Flake != nil && f.facts.Flake.InputsSpan != (syntax.Span{}) {
+			// Not declared: where the flake declares its inputs.
+			out = append(out, Location{File: fl.file, Span: f.facts.Flake.InputsSpan})
 		}
 	}
 	return out

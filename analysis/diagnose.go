@@ -170,7 +170,17 @@ func (m *model) pathDiagnostic(s *Snapshot, f *File, p pathFact) (Diagnostic, bo
 	if m.expected(s, f, target) {
 		return Diagnostic{}, false
 	}
-	return Diagnostic{Loc: Location{File: f.Path, Span: p.Span}, Severity: SeverityError, Code: CodeMissingPath,
+	// Only an import in a file some flake's evaluation reads surely
+	// fails: the module or value imported is needed to know the file's
+	// value. A file's contents (readFile, src) are read only when the
+	// value is used, which Nix's laziness may never do; and elsewhere (a
+	// test fixture, an example, a file a harness fills in) the path may be
+	// meant to appear first.
+	sev := SeverityError
+	if !m.evaluated[f.Path] || !p.Import {
+		sev = SeverityWarning
+	}
+	return Diagnostic{Loc: Location{File: f.Path, Span: p.Span}, Severity: sev, Code: CodeMissingPath,
 		Message: relPath(s.Root, target) + " does not exist"}, true
 }
 
@@ -269,19 +279,36 @@ func (m *model) orphans(s *Snapshot, add func(Diagnostic)) {
 // and overrides with // never count.
 func (m *model) duplicates(add func(Diagnostic)) {
 	for k, defs := range m.defs {
-		if k.name == "" {
+		if k.name == "" || !uniqueCategories[k.category] || !k.perSys {
 			continue
 		}
-		var sure []*Output
-		modules := map[moduleID]bool{}
+		// Partitions are evaluated apart: a name in two of them is not a
+		// conflict.
+		byPartition := map[string][]*Output{}
 		for _, d := range defs {
 			if !d.maybe && d.module.index >= 0 {
-				sure = append(sure, d)
-				modules[d.module] = true
+				byPartition[d.partition] = append(byPartition[d.partition], d)
 			}
 		}
+		for _, sure := range byPartition {
+			m.duplicatesIn(k, sure, add)
+		}
+	}
+}
+
+// uniqueCategories hold values (packages) that flake-parts cannot merge,
+// so two definitions of a name conflict; options such as apps or custom
+// ones may merge.
+var uniqueCategories = map[string]bool{Packages: true, DevShells: true, Checks: true}
+
+func (m *model) duplicatesIn(k outputKey, sure []*Output, add func(Diagnostic)) {
+	{
+		modules := map[moduleID]bool{}
+		for _, d := range sure {
+			modules[d.module] = true
+		}
 		if len(modules) < 2 {
-			continue
+			return
 		}
 		for _, d := range sure {
 			var others []string

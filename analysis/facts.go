@@ -56,8 +56,10 @@ type moduleFacts struct {
 	// Body is the module read as a per-system module (adios-flake): its
 	// own attributes are the categories.
 	Body *shape
-	// Options are the other top-level options the module sets.
-	Options []nameDef
+	// Options are the other top-level options the module sets; Settings
+	// their shape (option -> the names set below it).
+	Options  []nameDef
+	Settings *shape
 	// Declares lists custom per-system outputs the module declares
 	// (transposition.X, mkPerSystemOption).
 	Declares []string
@@ -97,6 +99,8 @@ type importFact struct {
 	// filter pathExists).
 	Optional bool
 	Why      string // importExternal, importUnknown
+	// Partition names the flake-parts partition the entry imports into.
+	Partition string
 }
 
 // flakeFacts is what a flake.nix declares.
@@ -111,6 +115,9 @@ type flakeFacts struct {
 	SelfName, InputsName string
 	// InputArgs are the inputs the outputs function takes as formals.
 	InputArgs []string
+	// InputsSpan is where the flake declares its inputs (the first
+	// `inputs` attribute), zero when it declares none.
+	InputsSpan syntax.Span
 }
 
 type inputFact struct {
@@ -201,10 +208,11 @@ type pathFact struct {
 
 // packageCall is `callPackage PATH args` in a binding NAME = … of a scope.
 type packageCall struct {
-	Span   syntax.Span
-	Target string
-	Scope  int // index into Scopes, -1 outside any
-	Name   string
+	Span     syntax.Span
+	Target   string
+	Scope    int // index into Scopes, -1 outside any
+	Name     string
+	NameSpan syntax.Span
 }
 
 // extractFacts reads the facts of one file.
@@ -288,6 +296,9 @@ func (x *extractor) flakeFile(root syntax.Node) {
 		}
 		switch {
 		case path[0].Is("inputs"):
+			if fl.InputsSpan == (syntax.Span{}) {
+				fl.InputsSpan = path[0].Span()
+			}
 			x.inputs(path[1:], value)
 		case path[0].Is("outputs") && len(path) == 1:
 			x.outputsFunction(value)
@@ -548,6 +559,12 @@ func (x *extractor) moduleBindings(k int, set syntax.Node) {
 			x.partitions(k, path[1:], value)
 		default:
 			x.f.Modules[k].Options = append(x.f.Modules[k].Options, nameDef{Name: name, Span: path[0].Span()})
+			if x.f.Modules[k].Settings == nil {
+				x.f.Modules[k].Settings = &shape{}
+			}
+			set := x.f.Modules[k].Settings
+			set.Names = append(set.Names, nameDef{Name: name, Span: path[0].Span()})
+			set.sub(name).merge(x.bindingValue(path[1:], value, 0))
 		}
 	})
 }
@@ -640,32 +657,43 @@ func (x *extractor) options(k int, path []syntax.Node, value syntax.Node) {
 // module of its own, whose outputs the flake exposes for the partitioned
 // attributes. The model reads them as modules of the flake.
 func (x *extractor) partitions(k int, path []syntax.Node, value syntax.Node) {
-	visit := func(p []syntax.Node, v syntax.Node) {
-		// p starts after partitions.NAME
+	add := func(name string, entries []importFact) {
+		for i := range entries {
+			entries[i].Partition = name
+		}
+		x.f.Modules[k].Imports = append(x.f.Modules[k].Imports, entries...)
+	}
+	// visit reads the bindings below partitions.NAME.
+	visit := func(name string, p []syntax.Node, v syntax.Node) {
 		switch {
 		case len(p) == 1 && p[0].Is("module"):
-			x.f.Modules[k].Imports = append(x.f.Modules[k].Imports, x.importEntries(v, k, false)...)
+			add(name, x.importEntries(v, k, false))
 		case len(p) == 2 && p[0].Is("module") && p[1].Is("imports"):
-			x.f.Modules[k].Imports = append(x.f.Modules[k].Imports, x.importsList(v, k)...)
+			add(name, x.importsList(v, k))
 		}
 	}
-	if len(path) >= 1 {
-		if len(path) > 1 {
-			visit(path[1:], value)
-			return
+	each := func(name string, v syntax.Node) {
+		if set := attrsetOf(v); set.Valid() {
+			eachBinding(set, func(p []syntax.Node, v syntax.Node) { visit(name, p, v) })
 		}
+	}
+	switch {
+	case len(path) >= 2:
+		visit(attrName(path[0]), path[1:], value)
+	case len(path) == 1:
+		each(attrName(path[0]), value)
+	default:
 		if set := attrsetOf(value); set.Valid() {
-			eachBinding(set, visit)
+			eachBinding(set, func(p []syntax.Node, v syntax.Node) {
+				if len(p) == 0 {
+					return
+				}
+				if len(p) > 1 {
+					visit(attrName(p[0]), p[1:], v)
+				} else {
+					each(attrName(p[0]), v)
+				}
+			})
 		}
-		return
-	}
-	if set := attrsetOf(value); set.Valid() {
-		eachBinding(set, func(p []syntax.Node, v syntax.Node) {
-			if len(p) > 1 {
-				visit(p[1:], v)
-			} else if inner := attrsetOf(v); inner.Valid() {
-				eachBinding(inner, visit)
-			}
-		})
 	}
 }

@@ -58,6 +58,13 @@ type Output struct {
 	// listed marks a name given as a string (genAttrs [ "x" ]), which a
 	// rename cannot edit as an attribute.
 	listed bool
+	// setting marks what a component sets that is not a flake output: a
+	// flake-parts option (clan.modules.x), a package of a package set.
+	// Settings are listed with the component's outputs and never resolve
+	// references.
+	setting bool
+	// partition is the flake-parts partition defining it.
+	partition string
 }
 
 // Key returns "category.name", how users write an output.
@@ -75,6 +82,7 @@ type Component struct {
 	// packageOf are the attribute names under which a package set calls
 	// the component's package file (callPackage).
 	packageOf []string
+	settings  []*Output
 }
 
 // Severity of a diagnostic.

@@ -15,6 +15,9 @@ type target struct {
 	input  *inputRef
 	decl   *inputFact // an input's declaration in flake.nix
 	formal *nameDef   // a formal argument of the file's function
+	// onCategory marks a position on a reference's category (the myLib
+	// of self.myLib.x), not its name.
+	onCategory bool
 }
 
 // at finds what is at offset in file. Names win over the paths and
@@ -41,8 +44,10 @@ func (s *Snapshot) at(file string, offset int) (target, *File) {
 		return true
 	}
 	for i, r := range f.facts.Refs {
-		if consider(r.Span) || r.Name != "" && r.CatSpan != r.Span && consider(r.CatSpan) {
+		if consider(r.Span) {
 			t = target{ref: i}
+		} else if r.Name != "" && r.CatSpan != r.Span && consider(r.CatSpan) {
+			t = target{ref: i, onCategory: true}
 		}
 	}
 	for i := range f.facts.InputRefs {

@@ -100,6 +100,11 @@ func (x *extractor) variableStart(v syntax.Node, depth int) (refStart, []syntax.
 	case bindInherit:
 		start, prefix, ok := x.refChain(b.value, depth+1)
 		if !ok {
+			// inherit (args) self' inputs'; from an argument set a caller
+			// passes: the primed names are flake-parts' by convention.
+			if st, ok := primedConvention(name); ok {
+				return st, nil, true
+			}
 			return refStart{}, nil, false
 		}
 		return start, append(append([]syntax.Node(nil), prefix...), b.def), true
@@ -109,6 +114,11 @@ func (x *extractor) variableStart(v syntax.Node, depth int) (refStart, []syntax.
 	}
 	fn := b.value
 	role, known := x.roles[fn.ID()]
+	if !known && b.kind != bindFormal {
+		if st, ok := primedConvention(name); ok {
+			return st, nil, true
+		}
+	}
 	if !known {
 		// A module-style function (formals with `...`) elsewhere: a NixOS
 		// or home-manager module given the flake's arguments through
@@ -163,6 +173,18 @@ func (x *extractor) variableStart(v syntax.Node, depth int) (refStart, []syntax.
 		return st, nil, true
 	}
 	return refStart{}, nil, false
+}
+
+// primedConvention gives self' and inputs' their flake-parts meaning, by
+// convention, wherever they are bound: nothing else is named so.
+func primedConvention(name string) (refStart, bool) {
+	switch name {
+	case "self'":
+		return refStart{kind: startSelfPerSystem, bound: boundByConvention, module: -2}, true
+	case "inputs'":
+		return refStart{kind: startInputsPerSys, bound: boundByConvention, module: -2}, true
+	}
+	return refStart{}, false
 }
 
 // notOutputs are the attributes of a flake that are not outputs.
@@ -316,7 +338,7 @@ func (x *extractor) apply(n syntax.Node) {
 		}
 		call := packageCall{Span: n.Span(), Target: target, Scope: -1}
 		if path := bindingName(n); len(path) == 1 && !isDynamic(path[0]) {
-			call.Name = attrName(path[0])
+			call.Name, call.NameSpan = attrName(path[0]), path[0].Span()
 			set := parentExpr(n).Parent().Parent() // binding -> binding_set -> attrset
 			call.Scope = x.scope(set)
 		}
@@ -410,6 +432,11 @@ func (x *extractor) pathLiteral(n syntax.Node) {
 
 func (x *extractor) addPath(n syntax.Node, target string, fromSelf bool) {
 	read, imported, guard := pathUse(n)
+	if inFormalDefault(n) {
+		// { pkgs ? import ./x.nix { } }: used only when no argument is
+		// given, which a flake never does.
+		read, imported = false, false
+	}
 	p := pathFact{Span: n.Span(), Target: target, Read: read, Import: imported, FromSelf: fromSelf, Optional: inPathExistsFilter(n)}
 	if guard {
 		x.guards = append(x.guards, target)
@@ -496,12 +523,37 @@ func pathUse(n syntax.Node) (read, imported, guard bool) {
 	}
 }
 
+// inFormalDefault reports whether n is inside the default of a formal
+// argument.
+func inFormalDefault(n syntax.Node) bool {
+	for p := n.Parent(); p.Valid(); p = p.Parent() {
+		switch p.Kind() {
+		case syntax.Formal:
+			return true
+		case syntax.Function:
+			return false
+		}
+	}
+	return false
+}
+
 // isImportsList reports whether a list is (part of) the value of an
 // imports binding: `imports = [ … ] ++ lib.optional c [ … ]`.
 func isImportsList(list syntax.Node) bool {
-	for p := list.Parent(); p.Valid(); p = p.Parent() {
+	for n, p := list, list.Parent(); p.Valid(); n, p = p, p.Parent() {
 		switch p.Kind() {
-		case syntax.Parenthesized, syntax.Binary, syntax.Apply, syntax.Let, syntax.If, syntax.List:
+		case syntax.Apply:
+			// Only the wrappers that keep the list's elements as modules.
+			fn, args := callee(p)
+			switch calleeName(fn) {
+			case "optional", "optionals", "filter", "flatten", "unique":
+				if !spanWithin(n.Span(), args[len(args)-1].Span()) {
+					return false
+				}
+			default:
+				return false
+			}
+		case syntax.Parenthesized, syntax.Binary, syntax.Let, syntax.If, syntax.List:
 		case syntax.Binding:
 			attrs := p.Child(syntax.FieldAttrpath).Children(syntax.FieldAttr)
 			return len(attrs) > 0 && attrs[len(attrs)-1].Is("imports")

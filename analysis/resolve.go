@@ -49,6 +49,9 @@ type reachedModule struct {
 	// maybe marks modules that may not be imported (lib.optional, a
 	// filter the model could not read).
 	maybe bool
+	// partition is the flake-parts partition the module is evaluated in
+	// ("" for the flake's own evaluation).
+	partition string
 }
 
 // cause is something the model could not read, where.
@@ -68,8 +71,9 @@ type category struct {
 
 // genDef is an expression generating names of a category.
 type genDef struct {
-	Loc Location
-	Dir string
+	Loc  Location
+	Dir  string
+	Keys []nameDef // names of literal sets the generating function maps
 }
 
 type catKey struct {
@@ -101,6 +105,13 @@ type model struct {
 	// imported lists every file some module list of some flake imports.
 	imported map[string]bool
 	unread   []cause
+	// partition is the partition of the module being indexed.
+	partition string
+	// evaluated holds the files some flake's evaluation reads, as far as
+	// the model can follow: the flake.nix files of the root flake and of
+	// the sub-flakes its inputs reach, their modules, and every file they
+	// import, transitively. Templates are where it stops.
+	evaluated map[string]bool
 }
 
 type outputKey struct {
@@ -131,6 +142,7 @@ func resolve(s *Snapshot) *model {
 		m.walkModules(s, fl)
 	}
 	m.buildComponents(s)
+	m.findEvaluated(s)
 	m.indexOutputs(s)
 	m.resolveRefs(s)
 	m.diagnose(s)
@@ -254,6 +266,10 @@ func (m *model) walkModules(s *Snapshot, fl *flake) {
 			for _, next := range m.importTargets(s, fl, rm.id.file, imp) {
 				next.maybe = next.maybe || rm.maybe || imp.Optional
 				next.body = mod.Adios
+				next.partition = rm.partition
+				if imp.Partition != "" {
+					next.partition = imp.Partition
+				}
 				queue = append(queue, next)
 			}
 		}
@@ -351,7 +367,7 @@ func matchesFully(re, s string) bool {
 // (backend/nix/outputs.nix belongs to backend).
 func componentDir(root, file string) string {
 	dir := filepath.Dir(file)
-	if filepath.Base(dir) == "nix" && dir != root {
+	if filepath.Base(dir) == "nix" && dir != root && filepath.Dir(dir) != root {
 		dir = filepath.Dir(dir)
 	}
 	return dir
@@ -414,7 +430,10 @@ func (m *model) buildComponents(s *Snapshot) {
 			if !slices.Contains(c.Modules, target) {
 				c.Modules = append(c.Modules, target)
 			}
-			c.packageOf = append(c.packageOf, call.Name)
+			if call.Name != "" {
+				c.packageOf = append(c.packageOf, call.Name)
+				c.settings = append(c.settings, &Output{Category: Packages, Name: call.Name, Def: Location{File: p, Span: call.NameSpan}, setting: true, flake: -1})
+			}
 		}
 	}
 	count := map[string]int{}
@@ -439,6 +458,39 @@ func (m *model) buildComponents(s *Snapshot) {
 		if c := m.nearest(p); c != nil {
 			c.Files = append(c.Files, p)
 		}
+	}
+	// What modules set besides outputs, listed with their components.
+	for _, fl := range m.flakes {
+		for _, rm := range fl.modules {
+			f := s.files[rm.id.file]
+			if f == nil || f.facts == nil || rm.id.index >= len(f.facts.Modules) || rm.body {
+				continue
+			}
+			set := f.facts.Modules[rm.id.index].Settings
+			c := m.nearest(rm.id.file)
+			if set == nil || c == nil {
+				continue
+			}
+			for _, opt := range set.Names {
+				if setupOptions[opt.Name] {
+					continue
+				}
+				names := set.Sub[opt.Name]
+				if names == nil || len(names.Names) == 0 {
+					c.settings = append(c.settings, &Output{Category: opt.Name, Def: Location{File: rm.id.file, Span: opt.Span}, setting: true, flake: fl.id})
+					continue
+				}
+				for _, n := range names.Names {
+					c.settings = append(c.settings, &Output{Category: opt.Name, Name: n.Name, Def: Location{File: rm.id.file, Span: n.Span}, setting: true, flake: fl.id})
+				}
+			}
+		}
+	}
+	for _, c := range m.components {
+		for _, o := range c.settings {
+			o.Component = c.Name
+		}
+		c.Outputs = append(c.Outputs, c.settings...)
 	}
 }
 
@@ -495,6 +547,66 @@ func (m *model) nearest(path string) *Component {
 	}
 }
 
+// findEvaluated computes m.evaluated.
+func (m *model) findEvaluated(s *Snapshot) {
+	m.evaluated = map[string]bool{}
+	root := m.rootFlake(s)
+	if root == nil {
+		return
+	}
+	var templates []string
+	for _, p := range s.Files() {
+		if f := s.files[p]; f.facts != nil {
+			templates = append(templates, f.facts.Templates...)
+		}
+	}
+	inTemplate := func(p string) bool {
+		for _, t := range templates {
+			if isUnder(p, t) {
+				return true
+			}
+		}
+		return false
+	}
+	var queue []string
+	push := func(p string) {
+		if !m.evaluated[p] && s.files[p] != nil && !inTemplate(p) {
+			m.evaluated[p] = true
+			queue = append(queue, p)
+		}
+	}
+	seenFlakes := map[*flake]bool{}
+	var visit func(fl *flake)
+	visit = func(fl *flake) {
+		if seenFlakes[fl] {
+			return
+		}
+		seenFlakes[fl] = true
+		push(fl.file)
+		for _, rm := range fl.modules {
+			push(rm.id.file)
+		}
+		for _, sub := range fl.pathInputs {
+			visit(sub)
+		}
+	}
+	visit(root)
+	for i := 0; i < len(queue); i++ {
+		f := s.files[queue[i]]
+		if f.facts == nil {
+			continue
+		}
+		for _, p := range f.facts.Paths {
+			if p.Import && !p.FromSelf {
+				push(m.moduleFile(s, p.Target))
+			}
+		}
+		for _, c := range f.facts.Calls {
+			push(m.moduleFile(s, c.Target))
+		}
+	}
+}
+
 // --- outputs -----------------------------------------------------------------------
 
 func (m *model) cat(k catKey) *category {
@@ -520,12 +632,14 @@ func (m *model) indexOutputs(s *Snapshot) {
 				continue
 			}
 			mod := f.facts.Modules[rm.id.index]
+			m.partition = rm.partition
 			if rm.body {
 				m.perSystem(s, ex, fl, rm.id.file, mod.Body, rm.id, rm.maybe)
 			} else {
 				m.perSystem(s, ex, fl, rm.id.file, mod.PerSystem, rm.id, rm.maybe)
 				m.flakeLevel(s, ex, fl, rm.id.file, mod.Flake, rm.id, rm.maybe)
 			}
+			m.partition = ""
 			for _, d := range mod.Declares {
 				m.cat(catKey{fl.id, true, d}).declared = true
 			}
@@ -595,6 +709,7 @@ func (m *model) flakeLevel(s *Snapshot, ex *expander, fl *flake, file string, sh
 		inner := ex.expand(file, top.Sub[name], 2)
 		if perSystemCategories[name] {
 			k := catKey{fl.id, true, name}
+			m.catDef(fl, true, name, Location{File: cd.file, Span: cd.Span}, mod)
 			m.openCauses(fl, k, file, inner, false)
 			sysDone := map[string]bool{}
 			for _, sys := range inner.Names {
@@ -654,7 +769,7 @@ func (m *model) catDef(fl *flake, perSys bool, category string, loc Location, mo
 
 func (m *model) define(s *Snapshot, fl *flake, perSys bool, category, name, system string, loc Location, mod moduleID, maybe bool) *Output {
 	m.cat(catKey{fl.id, perSys, category})
-	o := &Output{Category: category, Name: name, FlakeOnly: !perSys || system != "", System: system, Def: loc, flake: fl.id, perSys: perSys, module: mod, maybe: maybe}
+	o := &Output{Category: category, Name: name, FlakeOnly: !perSys || system != "", System: system, Def: loc, flake: fl.id, perSys: perSys, module: mod, maybe: maybe, partition: m.partition}
 	if c := m.nearest(loc.File); c != nil {
 		o.Component = c.Name
 		c.Outputs = append(c.Outputs, o)
@@ -751,7 +866,7 @@ func (ex *expander) add(e *expanded, file string, sh *shape, depth, hops int) {
 		e.Open = append(e.Open, cause{Loc: Location{File: file, Span: o.Span}, Why: o.Why})
 	}
 	for _, g := range sh.Gens {
-		e.Gens = append(e.Gens, genDef{Loc: Location{File: file, Span: g.Span}, Dir: g.Dir})
+		e.Gens = append(e.Gens, genDef{Loc: Location{File: file, Span: g.Span}, Dir: g.Dir, Keys: g.Keys})
 		e.Open = append(e.Open, cause{Loc: Location{File: file, Span: g.Span}, Why: g.Why})
 	}
 	for _, fv := range sh.Files {

@@ -60,6 +60,9 @@ type generator struct {
 	Span syntax.Span
 	Dir  string
 	Why  string
+	// Keys are the names of literal attrsets given to the generating
+	// function: the names it likely makes (flatMapAttrs { a = …; } f).
+	Keys []nameDef
 }
 
 func (s *shape) closed() bool {
@@ -446,19 +449,44 @@ func (x *evaluator) applyShape(n syntax.Node, depth int) *shape {
 			s.Files = append(s.Files, body.Files...)
 			return s
 		}
+		// The systems are not listed, but every one has the body's names.
 		s.Any = body
-		s.open(n, x.cause(n, "one set per system"))
 		return s
 	}
 	if dir, span, ok := x.readDirIn(n); ok {
-		s.Gens = append(s.Gens, generator{Span: n.Span(), Dir: dir, Why: x.cause(span, "names from a directory's entries")})
+		s.Gens = append(s.Gens, generator{Span: nameOf(fn).Span(), Dir: dir, Why: x.cause(span, "names from a directory's entries")})
 		return s
 	}
 	label := name
 	if label == "" {
 		label = "a function"
 	}
+	// A function given a literal attrset and a function maps the set's
+	// names: those are the names it likely makes.
+	var keys []nameDef
+	hasFn := false
+	for _, a := range args {
+		switch a.Unparen().Kind() {
+		case syntax.Attrset, syntax.RecAttrset:
+			keys = append(keys, x.shapeOf(a, 0).Names...)
+		case syntax.Function:
+			hasFn = true
+		}
+	}
+	if hasFn && len(keys) > 0 {
+		s.Gens = append(s.Gens, generator{Span: nameOf(fn).Span(), Why: x.cause(n, "names computed by %s", label), Keys: keys})
+		return s
+	}
 	return s.open(n, x.cause(n, "computed by %s", label))
+}
+
+// nameOf is the node naming a function: the last attribute of a select,
+// or the expression itself.
+func nameOf(fn syntax.Node) syntax.Node {
+	if _, attrs := selectParts(fn); len(attrs) > 0 {
+		return attrs[len(attrs)-1]
+	}
+	return fn
 }
 
 // isPerSystemHelper recognises the helpers flakes use to build a set per

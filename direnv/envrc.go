@@ -41,3 +41,18 @@ func WriteEnvrcs(dirs []string) (written, kept []string, err error) {
 	}
 	return written, kept, nil
 }
+
+// PendingEnvrcs says what WriteEnvrcs(dirs) would do now, writing nothing:
+// the .envrc paths it would write and those it would keep because they
+// exist (a file or a symlink, even a dangling one).
+func PendingEnvrcs(dirs []string) (write, kept []string) {
+	for _, dir := range dirs {
+		path := filepath.Join(dir, ".envrc")
+		if _, err := os.Lstat(path); err == nil {
+			kept = append(kept, path)
+		} else {
+			write = append(write, path)
+		}
+	}
+	return write, kept
+}

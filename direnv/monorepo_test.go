@@ -63,7 +63,13 @@ func newMonorepo(t testing.TB) *monorepo {
 	// The faster of the two documented installs; TestAllowedEnvrcIsTrust
 	// uses the other.
 	s.installDirenvLib("monoflake.sh", string(s.run(m.repo, m.bin, "direnvrc")))
-	written := strings.Fields(string(s.run(m.repo, m.bin, "init", m.repo)))
+	var written []string
+	for _, line := range strings.Split(strings.TrimSpace(string(s.run(m.repo, m.bin, "init", m.repo))), "\n") {
+		envrc, ok := strings.CutPrefix(strings.TrimSuffix(line, ": use monoflake"), "write ")
+		require.True(t, ok, "monoflake init printed %q", line)
+		// Paths are shown relative to the working directory, the repository.
+		written = append(written, filepath.Join(m.repo, envrc))
+	}
 	require.Len(t, written, 4, "monoflake init should write one .envrc per component")
 	for _, envrc := range written {
 		s.run(filepath.Dir(envrc), "direnv", "allow", filepath.Dir(envrc))
@@ -110,10 +116,16 @@ func TestDirenvExecComponents(t *testing.T) {
 		{"infra/terraform", "infra", "use monoflake --mode flake infra\n", m.repo + "#devShells.",
 			map[string]string{"MONOREPO_COMPONENT": "infra", "TF_IN_AUTOMATION": "1", "INFRA_HOOK": "ran"},
 			map[string]string{"terraform": "Terraform v1.5.7 (fake)"}},
+		// A devShell named directly, in a directory of no component: the
+		// way out when the model maps a directory to none.
+		{"docs", "python", "use monoflake --shell python\n", "",
+			map[string]string{"MONOREPO_COMPONENT": "analytics", "ANALYTICS_HOOK": "ran", "MONOFLAKE_COMPONENT": "python"},
+			map[string]string{"python3": "Python 3.11.4 (fake)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
 			dir := filepath.Join(m.repo, tt.dir)
+			require.NoError(t, os.MkdirAll(dir, 0o755))
 			if tt.envrc != "" {
 				m.writeEnvrc(dir, tt.envrc)
 			}
@@ -127,7 +139,7 @@ func TestDirenvExecComponents(t *testing.T) {
 				require.Equal(t, want, env[name], "variable %s", name)
 			}
 			component := strings.Split(tt.dir, "/")[0]
-			if component == "." {
+			if _, named := tt.vars["MONOFLAKE_COMPONENT"]; component == "." || named {
 				component = tt.shell
 			}
 			require.Equal(t, component, env["MONOFLAKE_COMPONENT"])

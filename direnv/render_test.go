@@ -47,6 +47,10 @@ func TestSkipped(t *testing.T) {
 		{"OLDPWD", "", true},
 		{"SHLVL", "1", true},
 		{"TERM", "xterm", true},
+		{"USER", "nixbld", true},
+		{"LOGNAME", "nixbld", true},
+		{"DISPLAY", ":0", true},
+		{"WAYLAND_DISPLAY", "wayland-0", true},
 		{"TMPDIR", "/tmp/nix-build", true},
 		{"NIX_BUILD_TOP", "/tmp/nix-build", true},
 		{"IFS", " \t\n", true},
@@ -66,6 +70,23 @@ func TestSkipped(t *testing.T) {
 		require.Equal(t, tt.skip, skip, "Skipped(%s=%q)", tt.name, tt.value)
 		require.Equal(t, tt.skip, reason != "", "reason of %s", tt.name)
 	}
+}
+
+func TestApplied(t *testing.T) {
+	env := &evalcache.Environment{Variables: map[string]evalcache.Variable{
+		"PATH":          exported("/nix/store/a-cargo/bin"),
+		"RUST_LOG":      exported("debug"),
+		"HOME":          exported("/homeless-shelter"),
+		"TMPDIR":        exported("/build"),
+		"NIX_BUILD_TOP": exported("/build"),
+		"SSL_CERT_FILE": exported("/no-cert-file.crt"),
+		"USER":          exported("nixbld"),
+		"shellHook":     {Type: evalcache.Var, Value: "echo hi"},
+		"buildInputs":   {Type: evalcache.Array, Array: []string{"a"}},
+		"not-a-name":    exported("x"),
+	}}
+	require.Equal(t, map[string]string{"PATH": "/nix/store/a-cargo/bin", "RUST_LOG": "debug"}, Applied(env))
+	require.Nil(t, Applied(nil))
 }
 
 func TestMergeSearchPath(t *testing.T) {

@@ -1,14 +1,20 @@
 package direnv
 
-import "strings"
+import (
+	"strings"
 
-// Skipped reports whether a devShell variable is left out of the exported
-// environment, and why. `nix print-dev-env --json` records every variable of
-// the bash that ran the devShell's builder, so besides the devShell's own
-// variables it holds bash's internals and the sandbox's housekeeping; applying
-// those would break the user's shell (IFS, HOME, PWD) or point at directories
-// that no longer exist (TMPDIR, NIX_BUILD_TOP). The list follows nix develop
-// and nix-direnv; docs/DIRENV.md repeats it for users.
+	"github.com/monoflake/monoflake/evalcache"
+)
+
+// Skipped reports whether a devShell variable is left out of every
+// environment monoflake applies, and why. `nix print-dev-env --json` records
+// every variable of the bash that ran the devShell's builder, so besides the
+// devShell's own variables it holds bash's internals and the sandbox's
+// housekeeping; applying those would break the user's shell (IFS, HOME, PWD)
+// or point at directories that no longer exist (TMPDIR, NIX_BUILD_TOP). The
+// list follows nix develop and nix-direnv; docs/DIRENV.md repeats it for
+// users. It is the only list: direnv's rendering, `monoflake shell` and the
+// language server's answer to the editors (see Applied) all go by it.
 func Skipped(name string, v string) (bool, string) {
 	if reason := skipReason(name); reason != "" {
 		return true, reason
@@ -38,8 +44,10 @@ func skipReason(name string) string {
 		"OPTIND", "OSTYPE", "PIPESTATUS", "PPID", "PS1", "PS2", "PS3", "PS4",
 		"RANDOM", "SECONDS", "SHELLOPTS", "SRANDOM", "UID", "_":
 		return reasonBash
-	// The user's session, which the builder ran without.
-	case "HOME", "OLDPWD", "PWD", "SHELL", "SHLVL", "TERM", "TZ":
+	// The user's session, which the builder ran without; a devShell that
+	// names a display or a user means the build's, not the desktop's.
+	case "DISPLAY", "HOME", "LOGNAME", "OLDPWD", "PWD", "SHELL", "SHLVL", "TERM", "TZ",
+		"USER", "WAYLAND_DISPLAY":
 		return reasonUser
 	// The builder's sandbox: temporary directories that are gone by now and
 	// file descriptors of a process that has exited.
@@ -64,4 +72,24 @@ func skippedPrefixes() []struct{ prefix, reason string } {
 		{"DIRENV_", reasonOwn},
 		{"MONOFLAKE_", reasonOwn},
 	}
+}
+
+// Applied returns the exported string variables of env that a process put
+// into the devShell receives: what an editor applies to its terminals, tasks
+// and own environment. PATH is the devShell's part alone; the editor puts it
+// in front of its own. It is nil for a nil environment.
+func Applied(env *evalcache.Environment) map[string]string {
+	if env == nil {
+		return nil
+	}
+	out := make(map[string]string, len(env.Variables))
+	for name, v := range env.Variables {
+		if v.Type != evalcache.Exported || !isVariableName(name) {
+			continue
+		}
+		if skip, _ := Skipped(name, v.Value); !skip {
+			out[name] = v.Value
+		}
+	}
+	return out
 }

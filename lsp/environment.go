@@ -11,7 +11,7 @@ import (
 	"go.lsp.dev/protocol"
 
 	"github.com/monoflake/monoflake/analysis"
-	"github.com/monoflake/monoflake/evalcache"
+	"github.com/monoflake/monoflake/direnv"
 )
 
 // The protocol's side of the environments (environments.go): the server
@@ -140,11 +140,9 @@ func (s *server) environmentRequest(ctx context.Context, raw json.RawMessage) (a
 	}
 	out.State = string(res.State)
 	if res.Env != nil {
-		for name, v := range res.Env.Variables {
-			if v.Type == evalcache.Exported {
-				out.Variables[name] = v.Value
-			}
-		}
+		// Filtered here, by the list direnv and `monoflake shell` use, so
+		// that no editor keeps a copy of it.
+		out.Variables = direnv.Applied(res.Env)
 	}
 	if res.Err != nil {
 		msg := res.Err.Error()

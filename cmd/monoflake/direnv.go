@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"github.com/monoflake/monoflake/analysis"
 	"github.com/monoflake/monoflake/direnv"
 	"github.com/monoflake/monoflake/evalcache"
 )
@@ -17,10 +14,9 @@ import (
 // runDirenvrc prints use_monoflake for direnv's stdlib, with this binary's
 // path embedded so direnv finds it even when PATH does not.
 func runDirenvrc(ctx context.Context, c *cli, args []string) int {
-	flags := newFlagSet(c, "direnvrc")
-	if err := flags.Parse(args); err != nil || flags.NArg() != 0 {
-		fmt.Fprintln(c.stderr, "usage: monoflake direnvrc")
-		return exitUsage
+	fs := newFlagSet(c, "direnvrc")
+	if code, done := fs.parse(args, 0); done {
+		return code
 	}
 	// Without a path use_monoflake falls back to PATH, so a failure here is
 	// not worth refusing to print.
@@ -29,58 +25,52 @@ func runDirenvrc(ctx context.Context, c *cli, args []string) int {
 	return exitOK
 }
 
-// runInit writes `use monoflake` .envrc files into components lacking one.
+// runInit writes `use monoflake` .envrc files into components lacking one,
+// saying what it writes, keeps and skips.
 func runInit(ctx context.Context, c *cli, args []string) int {
-	flags := newFlagSet(c, "init")
-	if err := flags.Parse(args); err != nil || flags.NArg() > 1 {
-		fmt.Fprintln(c.stderr, "usage: monoflake init [DIR]")
+	fs := newFlagSet(c, "init")
+	dryRun := fs.Bool("dry-run", false, "print what would be written, and write nothing")
+	all := fs.Bool("all", false, "include sub-flakes that no input of the root flake reaches")
+	if code, done := fs.parse(args, 1); done {
+		return code
+	}
+	root := dirArg(fs)
+	s, ok := load(ctx, c, root)
+	if !ok {
 		return exitUsage
 	}
-	root := "."
-	if flags.NArg() == 1 {
-		root = flags.Arg(0)
-	}
-	dirs, err := componentDirs(ctx, root)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
-		return exitUsage
-	}
-	if len(dirs) == 0 {
+	dirs, skipped := direnv.InitDirs(s, *all)
+	if len(dirs) == 0 && len(skipped) == 0 {
 		fmt.Fprintf(c.stderr, "monoflake: no components found under %s\n", root)
 		return exitFindings
 	}
-	written, kept, err := direnv.WriteEnvrcs(dirs)
+	var written, kept []string
+	var err error
+	verb := "write"
+	if *dryRun {
+		written, kept = direnv.PendingEnvrcs(dirs)
+		verb = "would write"
+	} else {
+		written, kept, err = direnv.WriteEnvrcs(dirs)
+	}
+	content := strings.TrimSpace(direnv.EnvrcContent)
 	for _, path := range written {
-		fmt.Fprintln(c.stdout, path)
+		fmt.Fprintf(c.stdout, "%s %s: %s\n", verb, display(path), content)
 	}
 	for _, path := range kept {
-		fmt.Fprintf(c.stderr, "monoflake: kept %s, which already exists\n", path)
+		fmt.Fprintf(c.stdout, "keep %s: it exists\n", display(path))
+	}
+	for _, sk := range skipped {
+		fmt.Fprintf(c.stdout, "skip %s: %s; --all includes it\n", display(sk.Dir), sk.Reason)
 	}
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return exitUsage
 	}
-	if len(written) > 0 {
+	if len(written) > 0 && !*dryRun {
 		fmt.Fprintln(c.stderr, "monoflake: review each new .envrc and run `direnv allow` in its directory to use it")
 	}
 	return exitOK
-}
-
-// componentDirs returns the directories of the components the model finds
-// in the repository around root, except the repository root itself.
-func componentDirs(ctx context.Context, root string) ([]string, error) {
-	s, err := analysis.Load(ctx, root)
-	if err != nil {
-		return nil, err
-	}
-	var dirs []string
-	for _, comp := range s.Components() {
-		if comp.Dir != s.Root {
-			dirs = append(dirs, comp.Dir)
-		}
-	}
-	sort.Strings(dirs)
-	return dirs, nil
 }
 
 // runDirenvExport prints the bash use_monoflake evaluates for the .envrc
@@ -90,15 +80,18 @@ func componentDirs(ctx context.Context, root string) ([]string, error) {
 // is nothing to apply (the watches are printed all the same, so fixing the
 // cause reloads).
 func runDirenvExport(ctx context.Context, c *cli, args []string) int {
-	modeName, component, err := parseDirenvExportArgs(args)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "monoflake: %v\nusage: use monoflake [--mode scoped|flake] [COMPONENT]\n", err)
-		return exitUsage
+	fs := newFlagSet(c, "direnv-export")
+	mode := fs.choice("mode", "scoped", "evaluate in place, or exactly as nix does", "scoped", "flake")
+	shell := fs.String("shell", "", "the flake's devShells.<system>.`NAME`, whatever the component")
+	if code, done := fs.parse(args, anyNumber); done {
+		return code
 	}
-	mode, err := evalcache.ParseMode(modeName)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
-		return exitUsage
+	if fs.NArg() > 1 {
+		return fs.usageError(fmt.Sprintf("name one component at most, not %s and %s", fs.Arg(0), fs.Arg(1)))
+	}
+	choice := shellChoice{component: fs.Arg(0), shell: *shell, mode: evalcache.Mode(*mode)}
+	if choice.component != "" && choice.shell != "" {
+		return fs.usageError("a component and --shell exclude each other")
 	}
 	dir, err := os.Getwd()
 	if err != nil {
@@ -117,7 +110,7 @@ func runDirenvExport(ctx context.Context, c *cli, args []string) int {
 	// direnv runs only .envrc files the user allowed, in their own
 	// directory, so an allowed .envrc here is the user's consent to evaluate
 	// the devShell it asks for, even below a component rather than in it.
-	res, req, err := cache.EnvironmentFor(ctx, dir, component, mode, cache.Trusted(dir))
+	res, req, err := devShellEnvironment(ctx, cache, dir, choice, cache.Trusted(dir))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return exitFindings
@@ -178,28 +171,4 @@ func evalErrorLine(root string, e *evalcache.EvalError) string {
 		line = line[:max] + "…"
 	}
 	return line
-}
-
-// parseDirenvExportArgs reads `[--mode scoped|flake] [COMPONENT]` in any
-// order, as users write them after `use monoflake`.
-func parseDirenvExportArgs(args []string) (mode, component string, err error) {
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "--mode" || a == "-mode":
-			if i+1 == len(args) {
-				return "", "", errors.New("--mode needs a value: scoped or flake")
-			}
-			i++
-			mode = args[i]
-		case strings.HasPrefix(a, "--mode="):
-			mode = strings.TrimPrefix(a, "--mode=")
-		case strings.HasPrefix(a, "-"):
-			return "", "", fmt.Errorf("unknown option %s", a)
-		case component != "":
-			return "", "", fmt.Errorf("name one component at most, not %s and %s", component, a)
-		default:
-			component = a
-		}
-	}
-	return mode, component, nil
 }

@@ -17,11 +17,16 @@ import (
 func TestInit(t *testing.T) {
 	root := t.TempDir()
 	module := `{ perSystem = { pkgs, ... }: { devShells.x = pkgs.mkShell { }; }; }`
+	subFlake := `{ outputs = { self }: { devShells.x86_64-linux.default = 1; }; }`
 	for f, text := range map[string]string{
-		"flake.nix":                           `{ outputs = i: mkFlake { } { imports = [ ./backend/nix/outputs.nix ./frontend/nix/outputs.nix ]; }; }`,
+		"flake.nix": `{
+  inputs.api.url = "path:./services/api";
+  outputs = i: mkFlake { } { imports = [ ./backend/nix/outputs.nix ./frontend/nix/outputs.nix ]; };
+}`,
 		"backend/nix/outputs.nix":             module,
 		"frontend/nix/outputs.nix":            module,
-		"services/api/flake.nix":              `{ outputs = { self }: { devShells.x86_64-linux.default = 1; }; }`,
+		"services/api/flake.nix":              subFlake,
+		"templates/basic/flake.nix":           subFlake,
 		"docs/readme.md":                      "",
 		".git/sub/flake.nix":                  "",
 		"frontend/node_modules/pkg/flake.nix": "",
@@ -30,22 +35,53 @@ func TestInit(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(root, f), []byte(text), 0o644))
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(root, "frontend/.envrc"), []byte("use flake\n"), 0o644))
+	skip := "skip $ROOT/templates/basic: a sub-flake that no input of the root flake reaches (a template or a test fixture?); --all includes it\n"
 
-	var stdout, stderr bytes.Buffer
-	c := &cli{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
-	require.Equal(t, exitOK, run(context.Background(), c, []string{"init", root}))
-	require.Equal(t, filepath.Join(root, "backend/.envrc")+"\n"+filepath.Join(root, "services/api/.envrc")+"\n", stdout.String())
-	require.Contains(t, stderr.String(), "kept "+filepath.Join(root, "frontend/.envrc"))
+	tests := []struct {
+		name   string
+		args   []string
+		stdout string // $ROOT for the repository
+		stderr string
+		exist  []string // .envrc files that exist afterwards
+	}{
+		{"dry run", []string{"init", "--dry-run", root},
+			"would write $ROOT/backend/.envrc: use monoflake\nwould write $ROOT/services/api/.envrc: use monoflake\n" +
+				"keep $ROOT/frontend/.envrc: it exists\n" + skip,
+			"", []string{"frontend"}},
+		{"writes", []string{"init", root},
+			"write $ROOT/backend/.envrc: use monoflake\nwrite $ROOT/services/api/.envrc: use monoflake\n" +
+				"keep $ROOT/frontend/.envrc: it exists\n" + skip,
+			"monoflake: review each new .envrc and run `direnv allow` in its directory to use it\n",
+			[]string{"backend", "frontend", "services/api"}},
+		{"again", []string{"init", root},
+			"keep $ROOT/backend/.envrc: it exists\nkeep $ROOT/frontend/.envrc: it exists\nkeep $ROOT/services/api/.envrc: it exists\n" + skip,
+			"", []string{"backend", "frontend", "services/api"}},
+		{"--all", []string{"init", "--all", root},
+			"write $ROOT/templates/basic/.envrc: use monoflake\n" +
+				"keep $ROOT/backend/.envrc: it exists\nkeep $ROOT/frontend/.envrc: it exists\nkeep $ROOT/services/api/.envrc: it exists\n",
+			"monoflake: review each new .envrc and run `direnv allow` in its directory to use it\n",
+			[]string{"backend", "frontend", "services/api", "templates/basic"}},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		c := &cli{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+		require.Equal(t, exitOK, run(context.Background(), c, tt.args), "%s: %s", tt.name, stderr.String())
+		require.Equal(t, tt.stdout, strings.ReplaceAll(stdout.String(), root, "$ROOT"), tt.name)
+		require.Equal(t, tt.stderr, stderr.String(), tt.name)
+		var exist []string
+		for _, d := range []string{"backend", "frontend", "services/api", "templates/basic"} {
+			if _, err := os.Lstat(filepath.Join(root, d, ".envrc")); err == nil {
+				exist = append(exist, d)
+			}
+		}
+		require.Equal(t, tt.exist, exist, tt.name)
+	}
 
 	kept, err := os.ReadFile(filepath.Join(root, "frontend/.envrc"))
 	require.NoError(t, err)
 	require.Equal(t, "use flake\n", string(kept))
 	_, err = os.Stat(filepath.Join(root, ".envrc"))
 	require.ErrorIs(t, err, os.ErrNotExist, "the repository root is not a component")
-
-	stdout.Reset()
-	require.Equal(t, exitOK, run(context.Background(), c, []string{"init", root}))
-	require.Empty(t, stdout.String(), "a second run writes nothing")
 }
 
 func TestInitWithoutComponents(t *testing.T) {
@@ -64,33 +100,6 @@ func TestDirenvrcCommand(t *testing.T) {
 	require.Contains(t, stdout.String(), "use_monoflake() {")
 	require.Contains(t, stdout.String(), exe)
 	require.Equal(t, exitUsage, run(context.Background(), c, []string{"direnvrc", "extra"}))
-}
-
-func TestParseDirenvExportArgs(t *testing.T) {
-	tests := []struct {
-		args            []string
-		mode, component string
-		err             string
-	}{
-		{args: nil},
-		{args: []string{"backend"}, component: "backend"},
-		{args: []string{"--mode", "flake"}, mode: "flake"},
-		{args: []string{"backend", "--mode", "flake"}, mode: "flake", component: "backend"},
-		{args: []string{"--mode=scoped", "infra"}, mode: "scoped", component: "infra"},
-		{args: []string{"--mode"}, err: "--mode needs a value"},
-		{args: []string{"--verbose"}, err: "unknown option --verbose"},
-		{args: []string{"a", "b"}, err: "one component at most"},
-	}
-	for _, tt := range tests {
-		mode, component, err := parseDirenvExportArgs(tt.args)
-		if tt.err != "" {
-			require.ErrorContains(t, err, tt.err, "%q", tt.args)
-			continue
-		}
-		require.NoError(t, err, "%q", tt.args)
-		require.Equal(t, tt.mode, mode, "%q", tt.args)
-		require.Equal(t, tt.component, component, "%q", tt.args)
-	}
 }
 
 func TestEvalErrorLine(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,31 +17,35 @@ import (
 // envFlags are the flags env and shell share.
 type envFlags struct {
 	component string
-	mode      string
+	shell     string
+	mode      *string
 }
 
-func (f *envFlags) register(fs *flag.FlagSet) {
+func (f *envFlags) register(fs *flagSet) {
 	fs.StringVar(&f.component, "component", "", "the component `NAME` (default: the one holding PATH)")
-	fs.StringVar(&f.mode, "mode", "scoped", "evaluate `scoped` (in place) or as a `flake` (exactly as nix does)")
+	fs.StringVar(&f.shell, "shell", "", "the flake's devShells.<system>.`NAME`, whatever the component")
+	f.mode = fs.choice("mode", "scoped", "evaluate in place, or exactly as nix does", "scoped", "flake")
 }
 
-func newFlagSet(c *cli, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("monoflake "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	return fs
+// choice checks the flags and returns the devShell they choose.
+func (f *envFlags) choice(fs *flagSet) (shellChoice, int, bool) {
+	if f.component != "" && f.shell != "" {
+		return shellChoice{}, fs.usageError("--component and --shell exclude each other"), false
+	}
+	return shellChoice{component: f.component, shell: f.shell, mode: evalcache.Mode(*f.mode)}, exitOK, true
 }
 
 func runEnv(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet(c, "env")
 	var f envFlags
 	f.register(fs)
-	format := fs.String("format", "bash", "print `bash` (for eval) or `json`")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	format := fs.choice("format", "bash", "print bash (for eval) or JSON", "bash", "json")
+	if code, done := fs.parse(args, 1); done {
+		return code
 	}
-	path, ok := optionalArg(c, fs, "monoflake env [--format json|bash] [--component NAME] [--mode scoped|flake] PATH")
-	if !ok || (*format != "bash" && *format != "json") {
-		return exitUsage
+	choice, code, ok := f.choice(fs)
+	if !ok {
+		return code
 	}
 	cache, ok := openCache(c)
 	if !ok {
@@ -51,7 +54,7 @@ func runEnv(ctx context.Context, c *cli, args []string) int {
 	// Closing waits for the check of a pruned evaluation, so it comes after
 	// the answer is printed; an interrupt cuts the check short.
 	defer cache.CloseContext(ctx)
-	res, req, code := environment(ctx, c, cache, f, path)
+	res, req, code := environment(ctx, c, cache, choice, dirArg(fs))
 	if res == nil {
 		return code
 	}
@@ -63,19 +66,6 @@ func runEnv(ctx context.Context, c *cli, args []string) int {
 	return code
 }
 
-// optionalArg is the one optional positional argument (PATH or DIR), "."
-// when absent.
-func optionalArg(c *cli, fs *flag.FlagSet, usage string) (string, bool) {
-	switch fs.NArg() {
-	case 0:
-		return ".", true
-	case 1:
-		return fs.Arg(0), true
-	}
-	fmt.Fprintln(c.stderr, "usage: "+usage)
-	return "", false
-}
-
 // renderBash is the bash that applies an environment, the same that direnv
 // evaluates.
 func renderBash(c *cli, req evalcache.Request, res *evalcache.Result) []byte {
@@ -83,17 +73,12 @@ func renderBash(c *cli, req evalcache.Request, res *evalcache.Result) []byte {
 		Stale: res.State == evalcache.Stale, OuterPath: c.getenv("PATH"), OuterXDGDataDirs: c.getenv("XDG_DATA_DIRS")})
 }
 
-// environment finds the environment of the component holding path: a cache
-// lookup that reads no more than the entry and the stats of its files, and
-// only on a miss the plan and an evaluation. It reports problems on stderr;
-// a nil Result means there is nothing to print.
-func environment(ctx context.Context, c *cli, cache *evalcache.Cache, f envFlags, path string) (*evalcache.Result, evalcache.Request, int) {
-	mode, err := evalcache.ParseMode(f.mode)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
-		return nil, evalcache.Request{}, exitUsage
-	}
-	res, req, err := cache.EnvironmentFor(ctx, path, f.component, mode, false)
+// environment finds the environment of the devShell chosen for path: a
+// cache lookup that reads no more than the entry and the stats of its
+// files, and only on a miss the plan and an evaluation. It reports problems
+// on stderr; a nil Result means there is nothing to print.
+func environment(ctx context.Context, c *cli, cache *evalcache.Cache, choice shellChoice, path string) (*evalcache.Result, evalcache.Request, int) {
+	res, req, err := devShellEnvironment(ctx, cache, path, choice, false)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return nil, req, exitFindings
@@ -149,21 +134,20 @@ func runShell(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet(c, "shell")
 	var f envFlags
 	f.register(fs)
-	// Everything after "--" is the command; the flag package would swallow
-	// a leading "--" and make the command look like PATH.
-	var command []string
-	for i, a := range args {
-		if a == "--" {
-			args, command = args[:i], args[i+1:]
-			break
-		}
+	if code, done := fs.parse(args, anyNumber); done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	paths, command := fs.split()
+	if len(paths) > 1 {
+		return fs.usageError(fmt.Sprintf("unexpected argument %q; the command comes after --", paths[1]))
 	}
-	path, ok := optionalArg(c, fs, "monoflake shell [--component NAME] [--mode scoped|flake] [PATH] [-- CMD...]")
+	path := "."
+	if len(paths) == 1 {
+		path = paths[0]
+	}
+	choice, code, ok := f.choice(fs)
 	if !ok {
-		return exitUsage
+		return code
 	}
 	if len(command) == 0 {
 		sh := c.getenv("SHELL")
@@ -177,7 +161,7 @@ func runShell(ctx context.Context, c *cli, args []string) int {
 		return exitUsage
 	}
 	defer cache.CloseContext(ctx)
-	res, req, code := environment(ctx, c, cache, f, path)
+	res, req, code := environment(ctx, c, cache, choice, path)
 	if res == nil {
 		return code
 	}
@@ -200,13 +184,10 @@ func runShell(ctx context.Context, c *cli, args []string) int {
 func runTrust(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet(c, "trust")
 	revoke := fs.Bool("revoke", false, "withdraw trust instead")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if code, done := fs.parse(args, 1); done {
+		return code
 	}
-	dir, ok := optionalArg(c, fs, "monoflake trust [--revoke] [DIR]")
-	if !ok {
-		return exitUsage
-	}
+	dir := dirArg(fs)
 	abs, err := filepath.Abs(dir)
 	if info, statErr := os.Stat(abs); err == nil && (statErr != nil || !info.IsDir()) {
 		err = fmt.Errorf("%s is not a directory", dir)

@@ -131,3 +131,82 @@ func TestPlanFor(t *testing.T) {
 	_, err = evalcache.PlanPath(context.Background(), mono, "", "")
 	require.ErrorIs(t, err, evalcache.ErrNoDevShell, "the fixture's flake has no devShells.default")
 }
+
+// missedComponent is a copy of the bundled fixture with a component the
+// model cannot see: tools/nix/outputs.nix is imported through a computed
+// path and defines devShells.tools and the flake's devShells.default.
+func missedComponent(t *testing.T) string {
+	t.Helper()
+	root := evaltest.CopyFixture(t, "monorepo")
+	flake := filepath.Join(root, "flake.nix")
+	data, err := os.ReadFile(flake)
+	require.NoError(t, err)
+	patched := strings.Replace(string(data), "        ./infra/nix/outputs.nix\n      ];",
+		"        ./infra/nix/outputs.nix\n      ] ++ builtins.attrValues (builtins.mapAttrs (_: dir: ./. + \"/${dir}/nix/outputs.nix\") { t = \"tools\"; });", 1)
+	require.NotEqual(t, string(data), patched, "the fixture's flake.nix changed; update this test")
+	require.NoError(t, os.WriteFile(flake, []byte(patched), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "tools", "nix"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "tools", "nix", "outputs.nix"), []byte(`{ ... }: {
+  perSystem = { pkgs, ... }: {
+    devShells.tools = pkgs.mkShell { name = "tools-shell"; MONOREPO_COMPONENT = "tools"; };
+    devShells.default = pkgs.mkShell { name = "default-shell"; MONOREPO_COMPONENT = "default"; };
+  };
+}
+`), 0o644))
+	evaltest.Git(t, root, "add", "-A")
+	return root
+}
+
+// TestEnvWayOut covers a directory the model maps to no component: the
+// message says what to do and which devShells there are, --shell and
+// --mode flake evaluate anyway, and a named devShell never changes what the
+// directory answers without one.
+func TestEnvWayOut(t *testing.T) {
+	evaltest.RequireTool(t, "nix")
+	evaltest.SetNixConfig(t)
+	root := missedComponent(t)
+	tools := filepath.Join(root, "tools")
+	c, stdout, stderr := envCLI(t)
+	ctx := context.Background()
+	require.Equal(t, exitOK, run(ctx, c, []string{"trust", root}))
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // contained in stdout
+		stderr string   // all of stderr, root written as $ROOT
+	}{
+		{"no component", []string{"env", tools}, exitFindings, nil,
+			"monoflake: $ROOT/tools belongs to no component the model found, and the flake defines no devShells.default; name a devShell with --shell NAME, or evaluate as nix does with --mode flake (the flake's devShells that monoflake sees: backend, frontend, infra, python)\n"},
+		{"flake mode does what nix does", []string{"env", "--mode", "flake", tools}, exitOK,
+			[]string{"export MONOREPO_COMPONENT=default\n", "export MONOFLAKE_SHELL=default\n"}, ""},
+		{"a devShell by name", []string{"env", "--shell", "tools", tools}, exitOK,
+			[]string{"export MONOREPO_COMPONENT=tools\n", "export MONOFLAKE_SHELL=tools\n"}, ""},
+		{"a devShell by name, as a flake", []string{"env", "--shell", "tools", "--mode", "flake", root}, exitOK,
+			[]string{"export MONOREPO_COMPONENT=tools\n"}, ""},
+		{"another component's devShell", []string{"env", "--shell", "python", filepath.Join(root, "backend")}, exitOK,
+			[]string{"export MONOREPO_COMPONENT=analytics\n", "export MONOFLAKE_SHELL=python\n"}, ""},
+		{"the component's own is unchanged", []string{"env", filepath.Join(root, "backend")}, exitOK,
+			[]string{"export MONOREPO_COMPONENT=backend\n"}, ""},
+		{"no such devShell", []string{"env", "--shell", "nosuch", tools}, exitFindings, nil,
+			"monoflake: the flake at $ROOT defines no devShells." + evalcache.CurrentSystem() + ".nosuch (the flake's devShells that monoflake sees: backend, frontend, infra, python)\n"},
+		{"no such devShell, as a flake", []string{"env", "--shell", "nosuch", "--mode", "flake", tools}, exitFindings, nil,
+			"monoflake: the flake at $ROOT defines no devShells." + evalcache.CurrentSystem() + ".nosuch (the flake's devShells that monoflake sees: backend, frontend, infra, python)\n"},
+	}
+	for _, tt := range tests {
+		stdout.Reset()
+		stderr.Reset()
+		require.Equal(t, tt.code, run(ctx, c, tt.args), "%s: %s", tt.name, stderr)
+		for _, want := range tt.stdout {
+			require.Contains(t, stdout.String(), want, tt.name)
+		}
+		require.Equal(t, tt.stderr, strings.ReplaceAll(stderr.String(), root, "$ROOT"), tt.name)
+	}
+
+	// use monoflake --shell, in the directory of its .envrc.
+	t.Chdir(tools)
+	stdout.Reset()
+	require.Equal(t, exitOK, run(ctx, c, []string{"direnv-export", "--shell", "tools"}), stderr.String())
+	require.Contains(t, stdout.String(), "export MONOREPO_COMPONENT=tools\n")
+}

@@ -2,6 +2,9 @@
 // monorepos. This package parses flags and dispatches to subcommands; every
 // subcommand is a thin shell around functions of analysis, evalcache, direnv
 // or lsp, so the server and the command line never implement a feature twice.
+//
+// monoflake is free software under the MIT license: see the LICENSE file at
+// the root of the module (github.com/monoflake/monoflake).
 package main
 
 import (
@@ -10,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -28,34 +32,153 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// describe, when set, receives a command's flag set instead of the
+	// command running: help and completion learn a command's flags from the
+	// command itself, so they cannot drift apart. Every command parses its
+	// flags before it does anything else.
+	describe func(*flagSet)
 }
 
 // command is one subcommand.
 type command struct {
-	name    string
-	usage   string // one line: arguments
-	summary string // one line: what it does
-	run     func(ctx context.Context, c *cli, args []string) int
+	name     string
+	synopsis string // its arguments and flags, e.g. "[--json] [DIR]"
+	summary  string // one line: what it does, lower case, no full stop
+	doc      string // more paragraphs for its help, or ""
+	group    string // the heading it is listed under in the general help
+	hidden   bool   // left out of help (used by the shell completion scripts)
+	// invokedAs is how users call the command when not as "monoflake
+	// NAME": direnv-export is run by `use monoflake` in an .envrc.
+	invokedAs string
+	run       func(ctx context.Context, c *cli, args []string) int
 }
+
+// invocation is how users call the command.
+func (cmd command) invocation() string {
+	if cmd.invokedAs != "" {
+		return cmd.invokedAs
+	}
+	return "monoflake " + cmd.name
+}
+
+func (cmd command) synopsisLine() string {
+	return strings.TrimSpace(cmd.invocation() + " " + cmd.synopsis)
+}
+
+// summaryLine is the summary as a sentence.
+func (cmd command) summaryLine() string {
+	if cmd.summary == "" {
+		return ""
+	}
+	return strings.ToUpper(cmd.summary[:1]) + cmd.summary[1:] + "."
+}
+
+const (
+	groupQueries = "Static queries (nix never runs)"
+	groupEnv     = "devShell environments (evaluated by nix, cached)"
+	groupTools   = "Editors, direnv and shells"
+	groupAbout   = "About monoflake"
+)
 
 func commands() []command {
 	return []command{
-		{"components", "[--json] [DIR]", "list components, their files, outputs and dependencies", runComponents},
-		{"check", "[--json] [DIR]", "report static diagnostics; exit 1 when there are errors", runCheck},
-		{"definition", "[--json] FILE:LINE:COL", "print where the reference at a position is defined", runDefinition},
-		{"references", "[--json] [--declaration] FILE:LINE:COL", "print every reference to the output at a position", runReferences},
-		{"symbols", "[--json] [DIR] [QUERY]", "list outputs across the workspace, fuzzy-matched", runSymbols},
-		{"graph", "[--format dot|json] [DIR]", "print the component dependency graph", runGraph},
-		{"affected", "--since REV [DIR]", "list components changed since a git revision", runAffected},
-		{"serve", "[--listen ADDR] [--log FILE]", "run the language server on stdio", runServe},
-		{"env", "[--format json|bash] [--component NAME] [--mode scoped|flake] PATH", "print the devShell environment of a component", runEnv},
-		{"shell", "[PATH] [-- CMD...]", "run a command in a component's devShell environment", runShell},
-		{"trust", "[--revoke] [DIR]", "allow monoflake to evaluate a repository", runTrust},
-		{"direnvrc", "", "print the use_monoflake function for direnv", runDirenvrc},
-		{"direnv-export", "[--mode scoped|flake] [COMPONENT]", "print the bash that use_monoflake evaluates (used by direnv)", runDirenvExport},
-		{"init", "[DIR]", "write `use monoflake` .envrc files into components that lack one", runInit},
-		{"version", "", "print the version", runVersion},
+		{name: "components", synopsis: "[--json] [DIR] [NAME]", group: groupQueries,
+			summary: "list components, their files, outputs and dependencies",
+			doc: `DIR is any directory of the repository (default: the current one). NAME keeps
+the components whose name contains it; a single argument that is not a
+directory is NAME.`,
+			run: runComponents},
+		{name: "check", synopsis: "[--json] [DIR]", group: groupQueries,
+			summary: "report static diagnostics; exit 1 when there are errors",
+			doc: `Positions are FILE:LINE:COL, with a 1-based line and byte column. Exit status:
+0 without errors, 1 with errors, 2 when the command could not run.`,
+			run: runCheck},
+		{name: "definition", synopsis: "[--json] FILE:LINE:COL", group: groupQueries,
+			summary: "print where the reference at a position is defined",
+			doc:     `LINE is 1-based and COL is a 1-based byte column, as the Go tools print them.`,
+			run:     runDefinition},
+		{name: "references", synopsis: "[--json] [--declaration] FILE:LINE:COL", group: groupQueries,
+			summary: "print every reference to the output at a position",
+			run:     runReferences},
+		{name: "symbols", synopsis: "[--json] [DIR] [QUERY]", group: groupQueries,
+			summary: "list outputs across the workspace, fuzzy-matched",
+			doc: `A single argument that is not a directory is the QUERY, matched against
+category.name (packages.backend) the way editors match workspace symbols.`,
+			run: runSymbols},
+		{name: "graph", synopsis: "[--format dot|json] [DIR]", group: groupQueries,
+			summary: "print the component dependency graph",
+			run:     runGraph},
+		{name: "affected", synopsis: "[--json] --since REV [DIR]", group: groupQueries,
+			summary: "list components changed since a git revision",
+			doc: `A component is affected when a file it reads changed since REV, or a
+component it depends on is affected; for CI, to test only those.`,
+			run: runAffected},
+		{name: "env", synopsis: "[--format bash|json] [--component NAME | --shell NAME] [--mode scoped|flake] [PATH]", group: groupEnv,
+			summary: "print the devShell environment of a component",
+			doc: `PATH (default: the current directory) names the component that holds it;
+--component names one instead, and --shell names the flake's
+devShells.<system>.NAME directly, whatever the component. The answer comes
+from the cache when nothing it depends on changed, and is evaluated
+otherwise, in a trusted repository only (see 'monoflake help trust').
+
+Exit status: 0 fresh; 1 nothing to print; 2 bad usage; 3 evaluation failed
+and the last good environment was printed.`,
+			run: runEnv},
+		{name: "shell", synopsis: "[--component NAME | --shell NAME] [--mode scoped|flake] [PATH] [-- CMD...]", group: groupEnv,
+			summary: "run a command (default: $SHELL) in a component's devShell environment",
+			doc:     `The devShell is chosen as for 'monoflake env'. The exit status is the command's.`,
+			run:     runShell},
+		{name: "trust", synopsis: "[--revoke] [DIR]", group: groupEnv,
+			summary: "allow monoflake to evaluate a repository",
+			doc: `Evaluating a flake runs code from the repository, so monoflake evaluates
+only repositories you trusted: with this command, by allowing an .envrc
+with direnv, or in an editor that trusts its workspace.`,
+			run: runTrust},
+		{name: "init", synopsis: "[--dry-run] [--all] [DIR]", group: groupTools,
+			summary: "write `use monoflake` .envrc files into components that lack one",
+			doc: `It prints what it writes, never touches an existing .envrc and never runs
+direnv allow. Sub-flakes that no input of the root flake reaches (test
+fixtures, templates) are skipped unless --all is given.`,
+			run: runInit},
+		{name: "direnvrc", group: groupTools,
+			summary: "print the use_monoflake function for direnv",
+			doc:     `Install it with: monoflake direnvrc > ~/.config/direnv/lib/monoflake.sh`,
+			run:     runDirenvrc},
+		{name: "direnv-export", invokedAs: "use monoflake", synopsis: "[--mode scoped|flake] [--shell NAME] [COMPONENT]", group: groupTools,
+			summary: "print the bash that use_monoflake evaluates (run by direnv)",
+			doc: `In an .envrc: use monoflake [--mode scoped|flake] [--shell NAME] [COMPONENT].
+Without COMPONENT it is the one holding the .envrc's directory; --shell
+names the flake's devShells.<system>.NAME directly.`,
+			run: runDirenvExport},
+		{name: "serve", synopsis: "[--listen ADDR] [--log FILE]", group: groupTools,
+			summary: "run the language server on stdio",
+			run:     runServe},
+		{name: "completion", synopsis: "bash|zsh|fish", group: groupTools,
+			summary: "print the shell completion script for bash, zsh or fish",
+			doc: `bash: source <(monoflake completion bash), e.g. in ~/.bashrc
+zsh:  monoflake completion zsh > "${fpath[1]}/_monoflake" (then restart zsh)
+fish: monoflake completion fish > ~/.config/fish/completions/monoflake.fish`,
+			run: runCompletion},
+		{name: "__complete", hidden: true, synopsis: "WORD...",
+			summary: "print the completions of a command line (used by the completion scripts)",
+			run:     runComplete},
+		{name: "help", synopsis: "[COMMAND]", group: groupAbout,
+			summary: "print the list of commands, or a command's usage",
+			run:     runHelp},
+		{name: "version", group: groupAbout,
+			summary: "print the version",
+			run:     runVersion},
 	}
+}
+
+// findCommand returns the command called name.
+func findCommand(name string) (command, bool) {
+	for _, cmd := range commands() {
+		if cmd.name == name {
+			return cmd, true
+		}
+	}
+	return command{}, false
 }
 
 func main() {
@@ -67,28 +190,61 @@ func main() {
 }
 
 func run(ctx context.Context, c *cli, args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		args = []string{"help"}
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
 		printUsage(c.stdout)
-		if len(args) == 0 {
-			return exitUsage
-		}
 		return exitOK
+	case "-version", "--version":
+		return runVersion(ctx, c, nil)
 	}
-	for _, cmd := range commands() {
-		if cmd.name == args[0] {
-			return cmd.run(ctx, c, args[1:])
-		}
+	cmd, ok := findCommand(args[0])
+	switch {
+	case ok:
+		return cmd.run(ctx, c, args[1:])
+	case strings.HasPrefix(args[0], "-"):
+		fmt.Fprintf(c.stderr, "monoflake: unknown flag %s; a command comes first (run 'monoflake help' for the list)\n", args[0])
+	default:
+		fmt.Fprintf(c.stderr, "monoflake: unknown command %q; run 'monoflake help' for the list\n", args[0])
 	}
-	fmt.Fprintf(c.stderr, "monoflake: unknown command %q; run 'monoflake help' for the list\n", args[0])
 	return exitUsage
 }
 
+// printUsage prints the general help: the commands, by group.
 func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "monoflake: a language server and command-line tool for Nix flake monorepos")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage: monoflake COMMAND [ARGS]")
-	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: monoflake COMMAND [ARGUMENTS]")
+	group := ""
 	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  %-11s %s\n  %-11s   %s\n", cmd.name, cmd.usage, "", cmd.summary)
+		if cmd.hidden {
+			continue
+		}
+		if cmd.group != group {
+			group = cmd.group
+			fmt.Fprintf(w, "\n%s:\n", group)
+		}
+		fmt.Fprintf(w, "  %-14s %s\n", cmd.name, cmd.summary)
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'monoflake help COMMAND' or 'monoflake COMMAND --help' for its arguments and flags,")
+	fmt.Fprintln(w, "and 'monoflake --version' for the version.")
+}
+
+func runHelp(ctx context.Context, c *cli, args []string) int {
+	fs := newFlagSet(c, "help")
+	if code, done := fs.parse(args, 1); done {
+		return code
+	}
+	if fs.NArg() == 0 {
+		printUsage(c.stdout)
+		return exitOK
+	}
+	cmd, ok := findCommand(fs.Arg(0))
+	if !ok || cmd.hidden {
+		return fs.usageError(fmt.Sprintf("unknown command %q", fs.Arg(0)))
+	}
+	return cmd.run(ctx, c, []string{"--help"})
 }

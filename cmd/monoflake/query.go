@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,6 +22,10 @@ import (
 // load indexes the repository containing dir and prints a warning when
 // there is no flake.
 func load(ctx context.Context, c *cli, dir string) (*analysis.Snapshot, bool) {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(c.stderr, "monoflake: %s does not exist\n", dir)
+		return nil, false
+	}
 	s, err := analysis.Load(ctx, dir)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
@@ -36,23 +41,37 @@ func load(ctx context.Context, c *cli, dir string) (*analysis.Snapshot, bool) {
 }
 
 // dirCommand parses the arguments `[--json] [DIR]` of a command and
-// indexes DIR.
-func dirCommand(ctx context.Context, c *cli, name string, args []string) (*analysis.Snapshot, bool, bool) {
+// indexes DIR. ok is false when the command must return code.
+func dirCommand(ctx context.Context, c *cli, name string, args []string) (s *analysis.Snapshot, asJSON bool, code int, ok bool) {
 	fs := newFlagSet(c, name)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if fs.Parse(args) != nil || fs.NArg() > 1 {
-		fmt.Fprintf(c.stderr, "usage: monoflake %s [--json] [DIR]\n", name)
-		return nil, false, false
+	jsonFlag := fs.Bool("json", false, "print JSON")
+	if code, done := fs.parse(args, 1); done {
+		return nil, false, code, false
 	}
-	s, ok := load(ctx, c, dirArg(fs))
-	return s, *asJSON, ok
+	s, ok = load(ctx, c, dirArg(fs))
+	return s, *jsonFlag, exitUsage, ok
 }
 
-func dirArg(fs *flag.FlagSet) string {
+func dirArg(fs *flagSet) string {
 	if fs.NArg() > 0 {
 		return fs.Arg(0)
 	}
 	return "."
+}
+
+// dirAndWord reads `[DIR] [WORD]`: one argument is DIR when a directory of
+// that name exists, else WORD (a name to filter by), as the user meant.
+func dirAndWord(fs *flagSet) (dir, word string) {
+	switch fs.NArg() {
+	case 0:
+		return ".", ""
+	case 1:
+		if info, err := os.Stat(fs.Arg(0)); err == nil && info.IsDir() {
+			return fs.Arg(0), ""
+		}
+		return ".", fs.Arg(0)
+	}
+	return fs.Arg(0), fs.Arg(1)
 }
 
 // display shortens a path for people: relative to the working directory
@@ -112,12 +131,21 @@ type outputJSON struct {
 }
 
 func runComponents(ctx context.Context, c *cli, args []string) int {
-	s, asJSON, ok := dirCommand(ctx, c, "components", args)
+	fs := newFlagSet(c, "components")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if code, done := fs.parse(args, 2); done {
+		return code
+	}
+	dir, name := dirAndWord(fs)
+	s, ok := load(ctx, c, dir)
 	if !ok {
 		return exitUsage
 	}
-	var out []componentJSON
+	out := []componentJSON{}
 	for _, comp := range s.Components() {
+		if !strings.Contains(strings.ToLower(comp.Name), strings.ToLower(name)) {
+			continue
+		}
 		cj := componentJSON{Name: comp.Name, Dir: display(comp.Dir), SubFlake: comp.SubFlake, Deps: comp.Deps, Files: []string{}, Outputs: []outputJSON{}}
 		if cj.Deps == nil {
 			cj.Deps = []string{}
@@ -130,10 +158,7 @@ func runComponents(ctx context.Context, c *cli, args []string) int {
 		}
 		out = append(out, cj)
 	}
-	if asJSON {
-		if out == nil {
-			out = []componentJSON{}
-		}
+	if *asJSON {
 		writeJSON(c.stdout, out)
 		return exitOK
 	}
@@ -155,8 +180,14 @@ func runComponents(ctx context.Context, c *cli, args []string) int {
 			fmt.Fprintf(c.stdout, "  %-32s %s\n", name, o.position)
 		}
 	}
-	if len(out) == 0 {
+	switch {
+	case len(out) > 0:
+	case len(s.Components()) == 0:
 		fmt.Fprintln(c.stderr, "monoflake: no components found")
+	default:
+		fmt.Fprintf(c.stderr, "monoflake: no component name contains %q (components: %s)\n", name,
+			strings.Join(analysis.SortedComponentNames(s.Components()), ", "))
+		return exitFindings
 	}
 	return exitOK
 }
@@ -169,9 +200,9 @@ type diagnosticJSON struct {
 }
 
 func runCheck(ctx context.Context, c *cli, args []string) int {
-	s, asJSON, ok := dirCommand(ctx, c, "check", args)
+	s, asJSON, code, ok := dirCommand(ctx, c, "check", args)
 	if !ok {
-		return exitUsage
+		return code
 	}
 	out := []diagnosticJSON{}
 	errors := 0
@@ -247,9 +278,11 @@ func printLocations(c *cli, s *analysis.Snapshot, locs []analysis.Location, asJS
 func runDefinition(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet(c, "definition")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if fs.Parse(args) != nil || fs.NArg() != 1 {
-		fmt.Fprintln(c.stderr, "usage: monoflake definition [--json] FILE:LINE:COL")
-		return exitUsage
+	if code, done := fs.parse(args, 1); done {
+		return code
+	}
+	if code, done := fs.missing("FILE:LINE:COL"); done {
+		return code
 	}
 	s, file, offset, ok := positionQuery(ctx, c, fs.Arg(0))
 	if !ok {
@@ -268,9 +301,11 @@ func runReferences(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet(c, "references")
 	asJSON := fs.Bool("json", false, "print JSON")
 	decl := fs.Bool("declaration", false, "include the definitions")
-	if fs.Parse(args) != nil || fs.NArg() != 1 {
-		fmt.Fprintln(c.stderr, "usage: monoflake references [--json] [--declaration] FILE:LINE:COL")
-		return exitUsage
+	if code, done := fs.parse(args, 1); done {
+		return code
+	}
+	if code, done := fs.missing("FILE:LINE:COL"); done {
+		return code
 	}
 	s, file, offset, ok := positionQuery(ctx, c, fs.Arg(0))
 	if !ok {
@@ -283,21 +318,10 @@ func runReferences(ctx context.Context, c *cli, args []string) int {
 func runSymbols(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet(c, "symbols")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if fs.Parse(args) != nil || fs.NArg() > 2 {
-		return exitUsage
+	if code, done := fs.parse(args, 2); done {
+		return code
 	}
-	dir, query := ".", ""
-	switch fs.NArg() {
-	case 1:
-		// One argument is a directory when one exists by that name.
-		if info, err := os.Stat(fs.Arg(0)); err == nil && info.IsDir() {
-			dir = fs.Arg(0)
-		} else {
-			query = fs.Arg(0)
-		}
-	case 2:
-		dir, query = fs.Arg(0), fs.Arg(1)
-	}
+	dir, query := dirAndWord(fs)
 	s, ok := load(ctx, c, dir)
 	if !ok {
 		return exitUsage
@@ -328,10 +352,9 @@ func runSymbols(ctx context.Context, c *cli, args []string) int {
 
 func runGraph(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet(c, "graph")
-	format := fs.String("format", "dot", "dot or json")
-	if fs.Parse(args) != nil || fs.NArg() > 1 || (*format != "dot" && *format != "json") {
-		fmt.Fprintln(c.stderr, "usage: monoflake graph [--format dot|json] [DIR]")
-		return exitUsage
+	format := fs.choice("format", "dot", "print Graphviz dot or JSON", "dot", "json")
+	if code, done := fs.parse(args, 1); done {
+		return code
 	}
 	s, ok := load(ctx, c, dirArg(fs))
 	if !ok {
@@ -367,10 +390,13 @@ func runGraph(ctx context.Context, c *cli, args []string) int {
 
 func runAffected(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet(c, "affected")
-	since := fs.String("since", "", "git revision to compare with (required)")
-	if fs.Parse(args) != nil || fs.NArg() > 1 || *since == "" {
-		fmt.Fprintln(c.stderr, "usage: monoflake affected --since REV [DIR]")
-		return exitUsage
+	since := fs.String("since", "", "the git `REV` to compare with (required)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if code, done := fs.parse(args, 1); done {
+		return code
+	}
+	if *since == "" {
+		return fs.usageError("--since REV is required")
 	}
 	s, ok := load(ctx, c, dirArg(fs))
 	if !ok {
@@ -381,10 +407,21 @@ func runAffected(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return exitUsage
 	}
-	names := analysis.SortedComponentNames(comps)
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintln(c.stdout, n)
+	sort.Slice(comps, func(i, j int) bool { return comps[i].Name < comps[j].Name })
+	if *asJSON {
+		type affectedJSON struct {
+			Name string `json:"name"`
+			Dir  string `json:"dir"`
+		}
+		out := []affectedJSON{}
+		for _, comp := range comps {
+			out = append(out, affectedJSON{comp.Name, display(comp.Dir)})
+		}
+		writeJSON(c.stdout, out)
+		return exitOK
+	}
+	for _, comp := range comps {
+		fmt.Fprintln(c.stdout, comp.Name)
 	}
 	return exitOK
 }

@@ -83,3 +83,34 @@ func TestCheckReportsErrors(t *testing.T) {
 	require.EqualValues(t, 14, diags[0]["column"])
 	require.EqualValues(t, 27, diags[0]["endColumn"])
 }
+
+// TestSingleWordIsAFilter checks that one argument that is not a directory
+// filters, as the user meant, instead of failing as a missing directory.
+func TestSingleWordIsAFilter(t *testing.T) {
+	mono, err := filepath.Abs(filepath.Join("..", "..", "testdata", "monorepo"))
+	require.NoError(t, err)
+	t.Chdir(filepath.Join(mono, "nix"))
+	tests := []struct {
+		args []string
+		code int
+		want []string // lines of stdout that start a component or a symbol
+	}{
+		{[]string{"components", "end"}, exitOK, []string{"backend  ", "frontend  "}},
+		{[]string{"components", "--json", "infra"}, exitOK, []string{`    "name": "infra",`}},
+		{[]string{"components", "nosuch"}, exitFindings, nil},
+		{[]string{"symbols", "dockr"}, exitOK, []string{"packages.docker-images"}},
+		// A directory is still a directory.
+		{[]string{"components", "lib"}, exitOK, []string{"analytics  "}},
+	}
+	for _, tt := range tests {
+		c, stdout, stderr := envCLI(t)
+		require.Equal(t, tt.code, run(context.Background(), c, tt.args), "%q: %s", tt.args, stderr)
+		for _, want := range tt.want {
+			found := false
+			for _, line := range strings.Split(stdout.String(), "\n") {
+				found = found || strings.HasPrefix(line, want)
+			}
+			require.True(t, found, "%q: no line starting %q in\n%s", tt.args, want, stdout)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,13 +15,11 @@ import (
 // runServe runs the language server on stdio, or on one TCP connection
 // (loopback only) for debugging with --listen.
 func runServe(ctx context.Context, c *cli, args []string) int {
-	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
-	flags.SetOutput(c.stderr)
-	listen := flags.String("listen", "", "serve one client on this loopback TCP address instead of stdio")
-	logPath := flags.String("log", "", "append a log of everything the server does to this file")
-	if err := flags.Parse(args); err != nil || flags.NArg() != 0 {
-		fmt.Fprintln(c.stderr, "usage: monoflake serve [--listen ADDR] [--log FILE]")
-		return exitUsage
+	fs := newFlagSet(c, "serve")
+	listen := fs.String("listen", "", "serve one client on this loopback TCP `ADDR` instead of stdio")
+	logPath := fs.String("log", "", "append a log of everything the server does to `FILE`")
+	if code, done := fs.parse(args, 0); done {
+		return code
 	}
 	opt := lsp.Options{Version: version}
 	if opt.Version == "" {

@@ -11,6 +11,10 @@ import (
 var version = ""
 
 func runVersion(ctx context.Context, c *cli, args []string) int {
+	fs := newFlagSet(c, "version")
+	if code, done := fs.parse(args, 0); done {
+		return code
+	}
 	v := version
 	if v == "" {
 		v = "devel"

@@ -64,10 +64,11 @@ function environment(uri) {
   }
   result.state = environments.get(component);
   if (result.state === 'fresh') {
+    // As the real server, it sends what a process in the devShell gets: no
+    // HOME, TMPDIR or other variables of the build sandbox.
     result.variables = {
       MONOREPO_COMPONENT: component,
       PATH: `/fake/${component}/bin`,
-      HOME: '/homeless-shelter',
     };
   } else if (result.state === 'failed') {
     result.error = `error: attribute 'devShells.x86_64-linux.${component}' failed to evaluate`;

@@ -51,9 +51,9 @@ node -e '
     process.exit(1);
   }' 2>&1 | cut -c1-400
 
-step "package"
+step "package (what make vsix runs)"
 rm -f monoflake.vsix
-npx --no-install vsce package --no-dependencies --skip-license --out monoflake.vsix >/dev/null
+npm run --silent package >/dev/null
 # yauzl comes with vsce; it reads the archive without unzip being installed.
 listing=$(node -e '
   require("yauzl").open(process.argv[1], { lazyEntries: true }, (err, zip) => {
@@ -61,7 +61,7 @@ listing=$(node -e '
     zip.on("entry", (e) => { console.log(e.fileName); zip.readEntry(); });
     zip.readEntry();
   });' monoflake.vsix)
-for want in extension.vsixmanifest extension/package.json extension/readme.md extension/out/extension.js; do
+for want in extension.vsixmanifest extension/package.json extension/readme.md extension/LICENSE.txt extension/out/extension.js; do
   grep -qx "$want" <<<"$listing" || fail "monoflake.vsix lacks $want; it holds:"$'\n'"$listing"
 done
 unwanted=$(grep -E '^extension/(node_modules|src|test|out/test)/|\.map$|\.ts$' <<<"$listing" || true)

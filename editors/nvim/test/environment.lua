@@ -126,6 +126,11 @@ H.test(':MonoflakeReload and :MonoflakeEnv', function()
   vim.cmd('MonoflakeEnv')
   local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
   H.truthy(text:find("export MONOREPO_COMPONENT='backend'", 1, true), 'no export line in:\n' .. text)
+  -- The server leaves out what no surface applies (direnv's list): the
+  -- builder's HOME, its temporary directories, bash's own variables.
+  for _, name in ipairs({ 'HOME', 'TMPDIR', 'NIX_BUILD_TOP', 'PWD', 'SHLVL' }) do
+    H.eq(text:find('\nexport ' .. name .. '=', 1, true), nil, name .. ' shown in:\n' .. text)
+  end
   H.eq(vim.bo.buftype, 'nofile', 'a scratch buffer')
   vim.cmd('close')
   H.eq(vim.env.MONOREPO_COMPONENT, 'backend', 'closing the scratch buffer keeps the environment')

@@ -4,17 +4,6 @@
 
 import type { EnvironmentResult } from './protocol';
 
-/**
- * Variables a devShell sets for the build sandbox that must not leak into an
- * interactive process: the list `nix develop` ignores, plus what belongs to
- * the terminal or the user rather than to the shell.
- */
-const ignoredVariables = new Set([
-  'BASHOPTS', 'HOME', 'NIX_BUILD_TOP', 'NIX_ENFORCE_PURITY', 'NIX_LOG_FD', 'NIX_REMOTE',
-  'PPID', 'SHELLOPTS', 'SSL_CERT_FILE', 'TEMP', 'TEMPDIR', 'TERM', 'TMP', 'TMPDIR', 'TZ', 'UID',
-  'PWD', 'OLDPWD', 'SHLVL', 'SHELL', 'USER', 'LOGNAME', 'DISPLAY', 'WAYLAND_DISPLAY',
-]);
-
 /** One change to a variable: replace its value, or put a value in front of it. */
 export interface Mutation {
   name: string;
@@ -30,14 +19,13 @@ export function hasVariables(result: EnvironmentResult): boolean {
 /**
  * The mutations that put a process into a devShell. PATH is prepended, as
  * `nix develop` does, so the user's own tools stay reachable behind the
- * shell's; every other variable replaces the inherited value.
+ * shell's; every other variable replaces the inherited value. The server has
+ * already left out the build sandbox's variables (HOME, TMPDIR, ...), by the
+ * one list direnv and `monoflake shell` go by.
  */
 export function mutations(result: EnvironmentResult): Mutation[] {
   const out: Mutation[] = [];
   for (const name of Object.keys(result.variables).sort()) {
-    if (ignoredVariables.has(name)) {
-      continue;
-    }
     const value = result.variables[name];
     if (name === 'PATH') {
       out.push({ name, kind: 'prepend', value: value + ':' });

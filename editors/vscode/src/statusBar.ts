@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import type { ActiveEnvironment } from './tracker';
 import type { EnvironmentState } from './protocol';
 
-const icons: Record<EnvironmentState, string> = {
+/** The icon of each state; the packaged README shows every one. */
+export const stateIcons: Record<EnvironmentState, string> = {
   fresh: '$(check)',
   stale: '$(history)',
   evaluating: '$(sync~spin)',
@@ -16,7 +17,7 @@ const icons: Record<EnvironmentState, string> = {
 
 const explanations: Record<EnvironmentState, string> = {
   fresh: 'is up to date',
-  stale: 'is from an earlier evaluation; its inputs have changed since',
+  stale: 'is from an earlier evaluation: the latest one failed',
   evaluating: 'is being evaluated',
   failed: 'failed to evaluate',
   untrusted: 'is not evaluated: the workspace is not trusted',
@@ -53,7 +54,7 @@ export function statusView(active: ActiveEnvironment | undefined): StatusView | 
     tooltip += `\n\n${result.error}`;
   }
   return {
-    text: `${icons[result.state]} ${result.component}: ${result.state}`,
+    text: `${stateIcons[result.state]} ${result.component}: ${result.state}`,
     tooltip: tooltip + '\n\nClick to show the environment.',
     error: result.state === 'failed',
   };

@@ -9,18 +9,6 @@ local root = require('monoflake.root')
 local Env = {}
 Env.__index = Env
 
--- Variables a devShell sets for the build sandbox that must not reach an
--- interactive editor: those `nix develop` ignores, plus the terminal's and
--- the user's own.
-local ignored = {}
-for _, name in ipairs({
-  'BASHOPTS', 'HOME', 'NIX_BUILD_TOP', 'NIX_ENFORCE_PURITY', 'NIX_LOG_FD', 'NIX_REMOTE', 'PPID',
-  'SHELLOPTS', 'SSL_CERT_FILE', 'TEMP', 'TEMPDIR', 'TERM', 'TMP', 'TMPDIR', 'TZ', 'UID', 'PWD',
-  'OLDPWD', 'SHLVL', 'SHELL', 'USER', 'LOGNAME', 'DISPLAY', 'WAYLAND_DISPLAY',
-}) do
-  ignored[name] = true
-end
-
 -- Marks a variable that was unset before the devShell set it.
 local unset = {}
 
@@ -55,19 +43,19 @@ function Env:original(name)
 end
 
 --- The variables a process in the devShell of `result` needs, PATH put in
---- front of the user's own. Nil when the answer carries no environment.
+--- front of the user's own. Nil when the answer carries no environment. The
+--- server has already left out what belongs to the build sandbox (HOME,
+--- TMPDIR, ...), by the same list direnv goes by.
 function Env:variables(result)
   if result == nil or component_of(result) == nil or type(result.variables) ~= 'table' then
     return nil
   end
   local out = {}
   for name, value in pairs(result.variables) do
-    if not ignored[name] then
-      if name == 'PATH' and self:original('PATH') then
-        value = value .. ':' .. self:original('PATH')
-      end
-      out[name] = value
+    if name == 'PATH' and self:original('PATH') then
+      value = value .. ':' .. self:original('PATH')
     end
+    out[name] = value
   end
   if next(out) == nil then
     return nil

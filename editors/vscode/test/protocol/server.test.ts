@@ -271,6 +271,10 @@ test('trusted through the server, each component gets its own devShell environme
     assert.equal(frontend.variables.FRONTEND_PORT, '3000');
     assert.equal(backend.variables.FRONTEND_PORT, undefined);
     assert.match(backend.variables.PATH, /-cargo\/bin/);
+    // The server leaves out the build sandbox's variables, by direnv's list.
+    for (const name of ['HOME', 'TMPDIR', 'NIX_BUILD_TOP', 'PWD', 'SHLVL']) {
+      assert.equal(backend.variables[name], undefined, `${name} reached the editor`);
+    }
     assert.ok(changes.some((c) => c.component === 'backend'), 'no monoflake/environmentChanged for backend');
 
     await execute(serverCommands.reloadEnvironment, `file://${path.join(repo, 'backend', 'src', 'main.rs')}`);

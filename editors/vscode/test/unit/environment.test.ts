@@ -7,8 +7,8 @@ function result(variables: Record<string, string>, extra: Partial<EnvironmentRes
   return { root: '/repo', component: 'backend', shell: null, state: 'fresh', variables, error: null, ...extra };
 }
 
-test('mutations prepend PATH, replace the rest and drop sandbox variables', () => {
-  const got = mutations(result({ PATH: '/nix/store/a/bin', RUST_LOG: 'debug', HOME: '/homeless-shelter', TMPDIR: '/build' }));
+test('mutations prepend PATH and replace the rest', () => {
+  const got = mutations(result({ PATH: '/nix/store/a/bin', RUST_LOG: 'debug' }));
   assert.deepEqual(got, [
     { name: 'PATH', kind: 'prepend', value: '/nix/store/a/bin:' },
     { name: 'RUST_LOG', kind: 'replace', value: 'debug' },
@@ -20,7 +20,6 @@ test('processEnvironment combines PATH with the base', () => {
     { name: 'base PATH kept behind', base: { PATH: '/usr/bin', A: 'x' }, vars: { PATH: '/s/bin', A: 'y' }, want: { PATH: '/s/bin:/usr/bin', A: 'y' } },
     { name: 'no base PATH', base: {}, vars: { PATH: '/s/bin' }, want: { PATH: '/s/bin' } },
     { name: 'value ending in a colon is kept', base: {}, vars: { MANPATH: '/s/man:' }, want: { MANPATH: '/s/man:' } },
-    { name: 'HOME is never overridden', base: { HOME: '/root' }, vars: { HOME: '/homeless-shelter' }, want: { HOME: '/root' } },
   ];
   for (const c of cases) {
     assert.deepEqual(processEnvironment(result(c.vars), c.base), c.want, c.name);
