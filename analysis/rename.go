@@ -414,6 +414,9 @@ func (s *Snapshot) categoryUse(file string, n syntax.Node, key outputKey) (synta
 	switch {
 	case parent.Kind() == syntax.With && field == syntax.FieldEnvironment:
 		return syntax.Node{}, what("reads %s through with")
+	case p.category == "" && aliases(parent, field, key.category):
+		// Uses of the other name are not checked here.
+		return syntax.Node{}, what("binds %s, or its category, to another name")
 	case p.computed:
 		return syntax.Node{}, what("selects from %s with a computed name")
 	case len(attrs) > p.setLen:
@@ -440,6 +443,28 @@ func (s *Snapshot) categoryUse(file string, n syntax.Node, key outputKey) (synta
 	return syntax.Node{}, nil
 }
 
+// baseNames are the names a selection reaching outputs starts from.
+var baseNames = map[string]bool{"self": true, "self'": true, "config": true, "inputs": true, "inputs'": true}
+
+// aliases reports whether an expression that has not reached a category
+// yet is bound to a name that renameSites does not follow: a let or rec
+// binding of another name (`s = self';`), or `inherit (self') packages;`.
+// A binding under a base's own name (`self = inputs.self;`) is followed.
+func aliases(parent syntax.Node, field syntax.Field, category string) bool {
+	switch {
+	case parent.Kind() == syntax.Binding && field == syntax.FieldExpression:
+		names := bindingNames(parent)
+		return binds(parent.Parent().Parent()) && len(names) == 1 && !baseNames[attrName(names[0])]
+	case parent.Kind() == syntax.InheritFrom && field == syntax.FieldExpression:
+		for _, a := range parent.Child(syntax.FieldAttrs).Children(syntax.FieldAttr) {
+			if isDynamic(a) || attrName(a) == category {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // outputPath is how far a selection from self', self, config, inputs' or
 // inputs reaches towards an output: whose outputs (the flake), which
 // category once it names one, and how many attributes lead to the
@@ -453,11 +478,14 @@ type outputPath struct {
 	// computed is set when the input or the category is a computed
 	// name, which may be any.
 	computed bool
+	// perSystem is set for self', config and inputs', which reach
+	// per-system outputs only.
+	perSystem bool
 }
 
 // mayBe reports whether the path may lead to key's outputs.
 func (p outputPath) mayBe(key outputKey) bool {
-	return (!p.flakeKnown || p.flake == key.flake) && (p.category == "" || p.category == key.category)
+	return (!p.flakeKnown || p.flake == key.flake) && (p.category == "" || p.category == key.category) && (!p.perSystem || key.perSys)
 }
 
 // outputPath reads a selection `base.attrs` in file. ok is false when base
@@ -470,6 +498,7 @@ func (s *Snapshot) outputPath(file, base string, attrs []syntax.Node) (outputPat
 		p.flake, p.flakeKnown = fl.id, true
 	}
 	skip := 0
+	p.perSystem = base == "self'" || base == "config" || base == "inputs'"
 	switch base {
 	case "self'", "config":
 		p.setLen = 1
