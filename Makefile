@@ -10,7 +10,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # packages ship inside editors/vscode/node_modules.
 GOPKGS     = $$($(GO) list ./... | grep -v /node_modules/)
 
-.PHONY: all build run test test-go test-editors deps grammar bench lint clean vsix
+.PHONY: all build run test test-go test-editors deps grammar bench lint clean vsix corpus
 
 all: build
 
@@ -35,7 +35,16 @@ deps:
 test: deps $(GRAMMAR)
 	$(MAKE) lint
 	$(MAKE) test-go
+	$(MAKE) corpus
 	$(MAKE) test-editors
+
+# The model measured on real monorepos (../shared/corpus, when present):
+# any error not known to be real, or a score below its target, fails.
+CORPUS ?= ../shared/corpus
+corpus: $(GRAMMAR)
+	@if [ ! -f $(CORPUS)/training.tar.xz ]; then echo "corpus: $(CORPUS)/training.tar.xz is absent; skipping the corpus measure"; exit 0; fi; \
+	dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && tar -xJf $(CORPUS)/training.tar.xz -C "$$dir" && \
+	$(GO) run ./tools/corpus --dir "$$dir" --expect $(CORPUS)
 
 lint: $(GRAMMAR)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

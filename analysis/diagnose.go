@@ -161,8 +161,13 @@ func (m *model) pathDiagnostic(s *Snapshot, f *File, p pathFact) (Diagnostic, bo
 		target = m.moduleFile(s, target)
 	}
 	if s.fs.Exists(target) {
-		if s.fs.Ignored(target) || !s.fs.Git() || s.fs.Tracked(target) || s.fs.IsDir(target) || !m.inFlakeCopy(s, f.Path) {
+		// A flake's evaluation reads git's tracked files only.
+		if !s.fs.Git() || s.fs.Tracked(target) || s.fs.IsDir(target) || !m.evaluated[f.Path] {
 			return Diagnostic{}, false
+		}
+		if s.fs.Ignored(target) {
+			return Diagnostic{Loc: Location{File: f.Path, Span: p.Span}, Severity: SeverityInfo, Code: CodeIgnoredPath,
+				Message: relPath(s.Root, target) + " is ignored by git, so flake evaluation cannot see it"}, true
 		}
 		return Diagnostic{Loc: Location{File: f.Path, Span: p.Span}, Severity: SeverityWarning, Code: CodeUntrackedPath,
 			Message: relPath(s.Root, target) + " is not tracked by git, so flake evaluation cannot see it; git add it"}, true
@@ -193,12 +198,6 @@ func (m *model) selfModule(f *File) int {
 		return f.facts.Self
 	}
 	return -2
-}
-
-// inFlakeCopy reports whether a file is evaluated from a flake's copy of
-// the repository (a flake's module, or under a flake's directory).
-func (m *model) inFlakeCopy(s *Snapshot, file string) bool {
-	return len(m.flakes) > 0
 }
 
 // expected reports a missing path the repository means to be created:

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -62,13 +63,20 @@ func TestAffected(t *testing.T) {
 		name   string
 		change func()
 		want   []string
+		reason string // a reason every affected component gives
 	}{
-		{"nothing", func() {}, nil},
-		{"a source file of a: a and its dependent b", func() { write("a/src/main.c", "int main(void);") }, []string{"a", "b"}},
-		{"a library only a imports", func() { write("nix/lib.nix", `{ x = 1; }`) }, []string{"a", "b"}},
-		{"a shared module: everything", func() { write("nix/shared.nix", `{ }`) }, []string{"a", "b", "c"}},
-		{"an untracked file in c", func() { write("c/new.txt", "x") }, []string{"c"}},
-		{"a file outside components", func() { write("README.md", "more docs") }, nil},
+		{"nothing", func() {}, nil, ""},
+		{"a source file of a: a and its dependent b", func() { write("a/src/main.c", "int main(void);") }, []string{"a", "b"}, ""},
+		{"a library only a imports", func() { write("nix/lib.nix", `{ x = 1; }`) }, []string{"a", "b"}, ""},
+		{"a shared module: everything", func() { write("nix/shared.nix", `{ }`) }, []string{"a", "b", "c"}, ""},
+		{"an untracked file in c", func() { write("c/new.txt", "x") }, []string{"c"}, ""},
+		{"a file outside components", func() { write("README.md", "more docs") }, nil, ""},
+		{"the lock file: everything", func() { write("flake.lock", "{}") }, []string{"a", "b", "c"}, ""},
+		{"a Nix file no component reads, wiring read: nothing", func() { write("stray.nix", "{ }") }, nil, ""},
+		{"a Nix file no component reads, wiring unread: everything", func() {
+			write("stray.nix", "{ }")
+			write("flake.nix", `{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [ i.x.flakeModule ./nix/shared.nix ./a/nix/outputs.nix ./b/nix/outputs.nix ./c/nix/outputs.nix ]; }; }`)
+		}, []string{"a", "b", "c"}, "stray.nix belongs to no component and may be read through what the model cannot follow"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +90,10 @@ func TestAffected(t *testing.T) {
 			var names []string
 			for _, c := range got {
 				names = append(names, c.Name)
+				require.NotEmpty(t, c.Reasons, "every affected component says why")
+				if tt.reason != "" {
+					require.Contains(t, strings.Join(c.Reasons, "\n"), tt.reason)
+				}
 			}
 			require.Equal(t, tt.want, names)
 		})

@@ -27,55 +27,88 @@ func Graph(s *Snapshot) []Edge {
 	return out
 }
 
+// AffectedComponent is a component a change may affect, and why.
+type AffectedComponent struct {
+	*Component
+	Reasons []string
+}
+
 // Affected returns the components a change since the git revision since
-// may affect: those owning a changed file, those whose import closure
-// (shared modules, libraries, the root flake) holds one, and, transitively,
-// those depending on an affected component. Uncommitted and untracked
-// changes count.
-func Affected(ctx context.Context, s *Snapshot, since string) ([]*Component, error) {
+// may affect, each with why: those owning a changed file, those whose
+// import closure (shared modules, libraries, the root flake) holds one,
+// every one when flake.lock changed, and, transitively, those depending on
+// an affected component. When a changed Nix file belongs to no component
+// and the model could not read all of the flake's wiring, the file may be
+// read through what it could not follow: every component is included, as
+// the safe answer. Uncommitted and untracked changes count.
+func Affected(ctx context.Context, s *Snapshot, since string) ([]AffectedComponent, error) {
 	changed, err := changedFiles(ctx, s.Root, since)
 	if err != nil {
 		return nil, err
 	}
-	affected := map[string]bool{}
+	reasons := map[string][]string{}
+	because := func(c *Component, why string) {
+		if len(reasons[c.Name]) < 3 {
+			reasons[c.Name] = append(reasons[c.Name], why)
+		}
+	}
+	attributed := map[string]bool{}
 	for _, c := range s.model.components {
 		for _, p := range s.Closure(c) {
 			if changed[p] {
-				affected[c.Name] = true
-				break
+				because(c, "reads "+relPath(s.Root, p))
+				attributed[p] = true
 			}
 		}
-		if !affected[c.Name] {
-			// A change to any file of the component, Nix or not (sources,
-			// lock files), affects it.
-			prefix := c.Dir + string(filepath.Separator)
-			for p := range changed {
-				if strings.HasPrefix(p, prefix) && s.model.nearest(p) == c {
-					affected[c.Name] = true
-					break
-				}
+		// A change to any file of the component, Nix or not (sources,
+		// lock files), affects it.
+		prefix := c.Dir + string(filepath.Separator)
+		for p := range changed {
+			if strings.HasPrefix(p, prefix) && s.model.nearest(p) == c {
+				because(c, "owns "+relPath(s.Root, p))
+				attributed[p] = true
 			}
+		}
+	}
+	var everyone []string
+	for p := range changed {
+		switch {
+		case filepath.Base(p) == "flake.lock" && filepath.Dir(p) == s.Root:
+			everyone = append(everyone, "the flake's inputs changed (flake.lock)")
+		case strings.HasSuffix(p, ".nix") && !attributed[p]:
+			if unread := s.Unread(); len(unread) > 0 {
+				u := unread[0]
+				everyone = append(everyone, fmt.Sprintf("%s belongs to no component and may be read through what the model cannot follow (%s:%d: %s)",
+					relPath(s.Root, p), relPath(s.Root, u.File), u.Line, u.Why))
+			}
+		}
+	}
+	sort.Strings(everyone)
+	for _, why := range everyone {
+		for _, c := range s.model.components {
+			because(c, why)
 		}
 	}
 	// Dependents of affected components are affected too.
 	for grew := true; grew; {
 		grew = false
 		for _, c := range s.model.components {
-			if affected[c.Name] {
+			if len(reasons[c.Name]) > 0 {
 				continue
 			}
 			for _, d := range c.Deps {
-				if affected[d] {
-					affected[c.Name], grew = true, true
+				if len(reasons[d]) > 0 {
+					because(c, "depends on "+d)
+					grew = true
 					break
 				}
 			}
 		}
 	}
-	var out []*Component
+	var out []AffectedComponent
 	for _, c := range s.model.components {
-		if affected[c.Name] {
-			out = append(out, c)
+		if len(reasons[c.Name]) > 0 {
+			out = append(out, AffectedComponent{Component: c, Reasons: reasons[c.Name]})
 		}
 	}
 	return out, nil

@@ -14,15 +14,19 @@ import (
 // expectations (see analysistest for the directives). The same archives run
 // through the language server in package lsp.
 func TestMarkers(t *testing.T) {
-	analysistest.Run(t, func(t *testing.T, root string, _ map[string]string) analysistest.Backend {
+	analysistest.Run(t, func(t *testing.T, root string, files map[string]string) analysistest.Backend {
 		s, err := Load(context.Background(), root)
 		require.NoError(t, err)
-		return modelBackend{s}
+		return modelBackend{s, files}
 	}, "testdata/*.txtar", "../lsp/testdata/*.txtar")
 }
 
-// modelBackend answers the directives from a Snapshot directly.
-type modelBackend struct{ s *Snapshot }
+// modelBackend answers the directives from a Snapshot directly; files are
+// the fixture's texts.
+type modelBackend struct {
+	s     *Snapshot
+	files map[string]string
+}
 
 func toSpan(l Location) analysistest.Span {
 	if l.Span == (syntax.Span{}) {
@@ -76,7 +80,20 @@ func (b modelBackend) Rename(at analysistest.Span, newName string) ([]analysiste
 	return out, err
 }
 
-func (b modelBackend) Actions(at analysistest.Span) []analysistest.Action { return nil }
+func (b modelBackend) Actions(at analysistest.Span) []analysistest.Action {
+	var out []analysistest.Action
+	for _, a := range Actions(b.s, at.File, syntax.Span{Start: at.Start, End: at.End}) {
+		files := map[string]string{}
+		for file, edits := range a.Edits {
+			files[file] = string(ApplyEdits([]byte(b.files[file]), edits))
+		}
+		if a.Create != nil {
+			files[a.Create.Path] = a.Create.Text
+		}
+		out = append(out, analysistest.Action{Title: a.Title, Files: files})
+	}
+	return out
+}
 
 func (b modelBackend) Diagnostics([]analysistest.Diagnostic) []analysistest.Diagnostic {
 	var out []analysistest.Diagnostic

@@ -116,6 +116,7 @@ const (
 	CodeDuplicateAttr   = "duplicate-attr"
 	CodeUnreadable      = "unreadable-file"
 	CodeUntrackedPath   = "untracked-path"
+	CodeIgnoredPath     = "ignored-path"
 )
 
 // Diagnostic is a static problem found in a file.

@@ -54,21 +54,43 @@ type attrTrie struct {
 // path, and a conflict inside the nested set alone is left to its own
 // check, so that no work is repeated and no error reported twice.
 func (x *extractor) duplicateAttrs(set syntax.Node) {
-	bs := set.FirstNamedOf(syntax.BindingSet)
 	type entry struct {
+		name  string
 		path  []syntax.Node
 		value syntax.Node
 	}
 	var entries []entry
-	byName := map[string][]int{}
+	dotted := false
 	eachBinding(set, func(path []syntax.Node, value syntax.Node) {
 		if len(path) == 0 || isDynamic(path[0]) {
 			return
 		}
-		byName[attrName(path[0])] = append(byName[attrName(path[0])], len(entries))
-		entries = append(entries, entry{path, value})
+		entries = append(entries, entry{attrName(path[0]), path, value})
+		dotted = dotted || len(path) > 1
 	})
-	_ = bs
+	if len(entries) < 2 {
+		return
+	}
+	// Most sets define each name once by a plain attribute: nothing to
+	// merge, so no trie is built.
+	if !dotted {
+		seen := make(map[string]struct{}, len(entries))
+		dup := false
+		for _, e := range entries {
+			if _, ok := seen[e.name]; ok {
+				dup = true
+				break
+			}
+			seen[e.name] = struct{}{}
+		}
+		if !dup {
+			return
+		}
+	}
+	byName := map[string][]int{}
+	for i, e := range entries {
+		byName[e.name] = append(byName[e.name], i)
+	}
 	for _, idx := range byName {
 		if len(idx) == 1 && len(entries[idx[0]].path) == 1 {
 			continue // defined once, by one name: nothing to merge

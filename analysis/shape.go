@@ -181,13 +181,10 @@ func newEvaluator(path string, tree *syntax.Tree, sc *scopes) *evaluator {
 	return &evaluator{path: path, dir: filepath.Dir(path), tree: tree, scopes: sc, visiting: map[int32]bool{}, budget: maxShapeSteps}
 }
 
-func (x *evaluator) line(n syntax.Node) int {
-	l, _ := x.tree.Lines.Position(n.Start())
-	return l + 1
-}
-
+// cause says why something cannot be read; where is the node's span,
+// which the cause carries.
 func (x *evaluator) cause(n syntax.Node, format string, args ...any) string {
-	return fmt.Sprintf(format, args...) + fmt.Sprintf(" (line %d)", x.line(n))
+	return fmt.Sprintf(format, args...)
 }
 
 // shapeOf reads the names of the value of n, computing the shapes of the

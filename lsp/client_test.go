@@ -130,9 +130,22 @@ func (c *testClient) notify(method string, params any) {
 // initialize runs the handshake for a session on the given folders.
 func (c *testClient) initialize(options any, folders ...string) protocol.InitializeResult {
 	c.t.Helper()
+	return c.initializeWith(nil, options, folders...)
+}
+
+// initializeWith is initialize with more workspace client capabilities.
+func (c *testClient) initializeWith(workspace map[string]any, options any, folders ...string) protocol.InitializeResult {
+	c.t.Helper()
+	caps := map[string]any{
+		"didChangeWatchedFiles": map[string]any{"dynamicRegistration": true},
+		"workspaceEdit":         map[string]any{"documentChanges": true, "resourceOperations": []string{"create"}},
+	}
+	for k, v := range workspace {
+		caps[k] = v
+	}
 	params := map[string]any{
 		"processId":             os.Getpid(),
-		"capabilities":          map[string]any{"window": map[string]any{"workDoneProgress": true}, "workspace": map[string]any{"didChangeWatchedFiles": map[string]any{"dynamicRegistration": true}}},
+		"capabilities":          map[string]any{"window": map[string]any{"workDoneProgress": true}, "workspace": caps},
 		"initializationOptions": options,
 	}
 	var wf []protocol.WorkspaceFolder

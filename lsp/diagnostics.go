@@ -11,8 +11,8 @@ import (
 	"github.com/monoflake/monoflake/analysis"
 )
 
-// kickDiagnostics wakes the publisher; wakes while it is busy coalesce.
-func (s *server) kickDiagnostics() {
+// diagnosticsChanged wakes the publisher; wakes while it is busy coalesce.
+func (s *server) diagnosticsChanged() {
 	select {
 	case s.kick <- struct{}{}:
 	default:
@@ -77,8 +77,9 @@ func (s *server) publishLoop(ctx context.Context) {
 	}
 }
 
-// publishState is what one publishing pass works from, taken under the
-// lock in one step so that snapshots and buffer versions agree.
+// publishState is what one publishing pass works from: the snapshots and
+// the buffer versions they hold, taken from the session in one step so that
+// they agree, and the evaluation errors placed in them.
 type publishState struct {
 	dirty      []string                      // edited files of indexed workspaces, sorted
 	snapOf     map[string]*analysis.Snapshot // the snapshot that owns each dirty file
@@ -87,41 +88,31 @@ type publishState struct {
 	evaluation map[string][]protocol.Diagnostic
 }
 
-// takeDirty moves the edited files of indexed workspaces into the state;
-// the workspace-wide pass leaves them to publishEdited.
+// publishState takes the state of one pass; takeDirty moves the edited
+// files of indexed workspaces into it (the workspace-wide pass leaves them
+// to publishEdited).
 func (s *server) publishState(takeDirty bool) publishState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := publishState{snapOf: map[string]*analysis.Snapshot{}, snaps: map[*workspace]*analysis.Snapshot{}, open: make(map[string]*document, len(s.docs))}
-	var all []*analysis.Snapshot
-	for _, ws := range s.workspaces {
-		if ws.snap != nil {
-			st.snaps[ws] = ws.snap
-			all = append(all, ws.snap)
-		}
+	st := s.session.publishView(takeDirty)
+	all := make([]*analysis.Snapshot, 0, len(st.snaps))
+	for _, snap := range st.snaps {
+		all = append(all, snap)
 	}
-	for ws := range st.snaps {
-		// The buffers the snapshots hold, not the newest: diagnostics
-		// carry the version they were computed from.
-		for p, d := range ws.inSnap {
-			st.open[p] = d
-		}
-	}
-	for p := range s.dirty {
-		if !takeDirty {
-			break
-		}
-		// A file whose workspace is still indexing has no diagnostics
-		// yet, which is not the same as having none: it stays dirty.
-		if ws := s.workspaceForLocked(p); ws != nil && ws.snap != nil {
-			st.dirty = append(st.dirty, p)
-			st.snapOf[p] = ws.snap
-			delete(s.dirty, p)
-		}
-	}
-	sort.Strings(st.dirty)
-	st.evaluation = s.evaluationDiagnostics(all)
+	st.evaluation = s.envs.Diagnostics(all)
 	return st
+}
+
+// shown leaves out the diagnostics the settings turn off.
+func (s *server) shown(diags []analysis.Diagnostic) []analysis.Diagnostic {
+	if s.syntax.Load() {
+		return diags
+	}
+	out := make([]analysis.Diagnostic, 0, len(diags))
+	for _, d := range diags {
+		if d.Code != analysis.CodeSyntax {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // publishEdited sends the diagnostics of the files just edited, always
@@ -131,7 +122,7 @@ func (s *server) publishEdited(published map[string][]protocol.Diagnostic, st pu
 	done := map[string]bool{}
 	for _, p := range st.dirty {
 		snap := st.snapOf[p]
-		diags := append(toDiagnostics(linesOf(snap, p), snap.Diagnostics(p)), st.evaluation[p]...)
+		diags := append(toDiagnostics(linesOf(snap, p), s.shown(snap.Diagnostics(p))), st.evaluation[p]...)
 		if len(diags) > 0 || published[p] != nil || st.open[p] != nil {
 			s.publish(published, st, p, diags)
 		}
@@ -151,11 +142,11 @@ func (s *server) workspaceDiagnostics(st publishState) workspaceDiagnostics {
 	current := map[string][]protocol.Diagnostic{}
 	for ws, snap := range st.snaps {
 		byFile := map[string][]analysis.Diagnostic{}
-		for _, d := range snap.AllDiagnostics() {
+		for _, d := range s.shown(snap.AllDiagnostics()) {
 			byFile[d.Loc.File] = append(byFile[d.Loc.File], d)
 		}
 		for p, diags := range byFile {
-			if s.workspaceFor(p) == ws {
+			if s.session.workspaceFor(p) == ws {
 				current[p] = toDiagnostics(linesOf(snap, p), diags)
 			}
 		}

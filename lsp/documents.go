@@ -48,16 +48,21 @@ func (s *server) didOpen(ctx context.Context, raw json.RawMessage) error {
 		s.message(protocol.MessageTypeWarning, "monoflake ignores %s: it is %d MB, larger than the %d MB it reads", path, len(p.TextDocument.Text)>>20, maxDocument>>20)
 		return nil
 	}
-	d := &document{path: path, uri: p.TextDocument.URI, version: p.TextDocument.Version, doc: s.parser.Open([]byte(p.TextDocument.Text))}
-	ws := s.workspaceForFile(path)
-	s.setDocument(ws, d)
-	s.ensureEnvironment(ws, path)
+	s.session.open(path, p.TextDocument.URI, p.TextDocument.Version, p.TextDocument.Text)
+	s.ensureEnvironment(path)
 	return nil
+}
+
+// open makes text the buffer of path, opening the repository of a file
+// outside every workspace folder when it is part of a flake.
+func (s *session) open(path string, uri protocol.DocumentURI, version int32, text string) {
+	d := &document{path: path, uri: uri, version: version, doc: s.parser.Open([]byte(text))}
+	s.setDocument(s.workspaceForFile(path), d)
 }
 
 // setDocument makes d the buffer of its path and queues it for the
 // snapshot of its workspace ws (if any); it frees the buffer it replaces.
-func (s *server) setDocument(ws *workspace, d *document) {
+func (s *session) setDocument(ws *workspace, d *document) {
 	seq := s.changes.Add(1)
 	s.mu.Lock()
 	old := s.docs[d.path]
@@ -99,17 +104,25 @@ func (s *server) didChange(ctx context.Context, raw json.RawMessage) error {
 		}
 		return nil
 	}
-	next, err := s.edit(cur.doc, p.ContentChanges)
-	if err != nil {
+	if err := s.session.change(cur, p.TextDocument.Version, p.ContentChanges); err != nil {
 		return fmt.Errorf("change of %s: %w", path, err)
 	}
-	s.setDocument(s.workspaceFor(path), &document{path: path, uri: cur.uri, version: p.TextDocument.Version, doc: next})
+	return nil
+}
+
+// change applies an editor's changes to the buffer cur.
+func (s *session) change(cur *document, version int32, changes []contentChange) error {
+	next, err := s.edit(cur.doc, changes)
+	if err != nil {
+		return err
+	}
+	s.setDocument(s.workspaceFor(cur.path), &document{path: cur.path, uri: cur.uri, version: version, doc: next})
 	return nil
 }
 
 // edit applies LSP content changes, each against the text the previous one
 // produced, and reparses once, incrementally.
-func (s *server) edit(doc *syntax.Document, changes []contentChange) (*syntax.Document, error) {
+func (s *session) edit(doc *syntax.Document, changes []contentChange) (*syntax.Document, error) {
 	src := doc.Tree.Src
 	var edits []syntax.Change
 	for _, c := range changes {
@@ -142,22 +155,26 @@ func (s *server) edit(doc *syntax.Document, changes []contentChange) (*syntax.Do
 
 func (s *server) didClose(ctx context.Context, raw json.RawMessage) error {
 	var p protocol.DidCloseTextDocumentParams
-	path, cur, err := s.decodeDocument(raw, &p, &p.TextDocument)
+	_, cur, err := s.decodeDocument(raw, &p, &p.TextDocument)
 	if err != nil || cur == nil {
 		return err
 	}
-	// The file on disk takes over from the buffer, or leaves the model
-	// when the buffer was never saved.
-	ws := s.workspaceFor(path)
+	s.session.closeDocument(cur)
+	return nil
+}
+
+// closeDocument forgets the buffer cur: the file on disk takes over, or
+// leaves the model when the buffer was never saved.
+func (s *session) closeDocument(cur *document) {
+	ws := s.workspaceFor(cur.path)
 	seq := s.changes.Add(1)
 	s.mu.Lock()
-	delete(s.docs, path)
+	delete(s.docs, cur.path)
 	if ws != nil {
-		s.queueDocumentLocked(ws, path, nil, seq)
+		s.queueDocumentLocked(ws, cur.path, nil, seq)
 	}
 	s.mu.Unlock()
 	cur.doc.Close()
-	return nil
 }
 
 // decodeDocument decodes the params of a notification about a document
@@ -171,17 +188,5 @@ func (s *server) decodeDocument(raw json.RawMessage, params any, id *protocol.Te
 	if err != nil {
 		return "", nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return path, s.docs[path], nil
-}
-
-// closeDocuments frees every buffer at the end of the session.
-func (s *server) closeDocuments() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for p, d := range s.docs {
-		d.doc.Close()
-		delete(s.docs, p)
-	}
+	return path, s.session.Document(path), nil
 }

@@ -10,9 +10,9 @@ import (
 	"go.lsp.dev/protocol"
 )
 
-// session opens a copy of testdata/monorepo and returns the client, the
+// monorepoSession opens a copy of testdata/monorepo and returns the client, the
 // copy's root and the paths of backend's and frontend's modules.
-func session(t *testing.T) (c *testClient, root, backend, frontend string) {
+func monorepoSession(t *testing.T) (c *testClient, root, backend, frontend string) {
 	root = copyTree(t, filepath.Join("..", "testdata", "monorepo"))
 	c = newTestClient(t, Options{})
 	c.initialize(nil, root)
@@ -48,7 +48,7 @@ func definitionAt(t *testing.T, c *testClient, path, text, needle string) []prot
 // not open; undoing it clears them again. Diagnostics of the edited file
 // carry its version.
 func TestDiagnosticsFollowEditsAcrossComponents(t *testing.T) {
-	c, _, backend, frontend := session(t)
+	c, _, backend, frontend := monorepoSession(t)
 	text := c.open(backend)
 	c.waitDiagnostics(backend, hasCodes())
 
@@ -68,7 +68,7 @@ func TestDiagnosticsFollowEditsAcrossComponents(t *testing.T) {
 // Incremental edits with multi-byte text before the position keep the
 // server's buffer and positions in step with the client's.
 func TestIncrementalEditsWithNonASCII(t *testing.T) {
-	c, _, backend, frontend := session(t)
+	c, _, backend, frontend := monorepoSession(t)
 	text := c.open(frontend)
 	tests := []struct{ old, new string }{
 		{"# The frontend", "# 🚀🚀 火事 The frontend"},
@@ -96,7 +96,7 @@ func TestIncrementalEditsWithNonASCII(t *testing.T) {
 // A whole-text change (no range) replaces the buffer; closing the buffer
 // brings back the file on disk.
 func TestFullChangeAndClose(t *testing.T) {
-	c, _, backend, frontend := session(t)
+	c, _, backend, frontend := monorepoSession(t)
 	text := c.open(frontend)
 	broken := strings.Replace(text, "self'.packages.backend}", "self'.packages.nope}", 1)
 	c.notify("textDocument/didChange", map[string]any{
@@ -114,7 +114,7 @@ func TestFullChangeAndClose(t *testing.T) {
 // Files changed outside the editor reach the model through
 // didChangeWatchedFiles; open buffers win over their files.
 func TestWatchedFiles(t *testing.T) {
-	c, _, backend, frontend := session(t)
+	c, _, backend, frontend := monorepoSession(t)
 	data, err := os.ReadFile(backend)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(backend, []byte(strings.Replace(string(data), "devShells.backend =", "devShells.server =", 1)), 0o644))
@@ -133,7 +133,7 @@ func TestWatchedFiles(t *testing.T) {
 
 // Requests about files never opened are answered from disk.
 func TestUnopenedFiles(t *testing.T) {
-	c, _, backend, frontend := session(t)
+	c, _, backend, frontend := monorepoSession(t)
 	data, err := os.ReadFile(frontend)
 	require.NoError(t, err)
 	got := definitionAt(t, c, frontend, string(data), "backend}/bin")
@@ -253,7 +253,7 @@ func TestWorkspaceFoldersChange(t *testing.T) {
 // Edits, requests and disk changes racing each other: every answer is
 // consistent, and the diagnostics end up matching the last version.
 func TestConcurrentEditsAndRequests(t *testing.T) {
-	c, _, backend, frontend := session(t)
+	c, _, backend, frontend := monorepoSession(t)
 	text := c.open(frontend)
 	errs := make(chan error, 64)
 	stop := make(chan struct{})

@@ -34,7 +34,7 @@ func lensTitle(t *testing.T, c *testClient, path string) string {
 // Without an evaluation cache every environment is "none", and the
 // commands say why they cannot run.
 func TestEnvironmentWithoutCache(t *testing.T) {
-	c, root, backend, _ := session(t)
+	c, root, backend, _ := monorepoSession(t)
 	got := environmentOf(t, c, backend)
 	require.Equal(t, root, got.Root)
 	require.Equal(t, "backend", *got.Component)

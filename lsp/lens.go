@@ -39,3 +39,17 @@ func (s *server) codeLens(ctx context.Context, raw json.RawMessage) (any, error)
 	}
 	return out, nil
 }
+
+// lensesChanged sends workspace/codeLens/refresh, when the client supports
+// it, so lenses showing an environment's state follow it. The request
+// waits for the client's answer, so it goes out in a goroutine of its own.
+func (s *server) lensesChanged() {
+	if !s.client.Load().lensRefresh {
+		return
+	}
+	s.bg.Go(func() {
+		if _, err := s.conn.Call(s.ctx, "workspace/codeLens/refresh", nil, nil); err != nil {
+			s.logf("workspace/codeLens/refresh: %v", err)
+		}
+	})
+}

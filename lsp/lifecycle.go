@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"path/filepath"
+	"slices"
 
 	"github.com/segmentio/encoding/json"
 	"go.lsp.dev/jsonrpc2"
@@ -25,15 +26,15 @@ type initializeParams struct {
 			DidChangeWatchedFiles struct {
 				DynamicRegistration bool `json:"dynamicRegistration"`
 			} `json:"didChangeWatchedFiles"`
+			WorkspaceEdit struct {
+				ResourceOperations []string `json:"resourceOperations"`
+			} `json:"workspaceEdit"`
+			CodeLens struct {
+				RefreshSupport bool `json:"refreshSupport"`
+			} `json:"codeLens"`
 		} `json:"workspace"`
 	} `json:"capabilities"`
 }
-
-// Commands the server executes through workspace/executeCommand.
-const (
-	CommandReloadEnvironment = "monoflake.reloadEnvironment"
-	CommandTrustWorkspace    = "monoflake.trustWorkspace"
-)
 
 func (s *server) initialize(ctx context.Context, raw json.RawMessage) (any, error) {
 	if s.state.Load() != stateNew {
@@ -49,16 +50,18 @@ func (s *server) initialize(ctx context.Context, raw json.RawMessage) (any, erro
 			s.logf("ignoring initializationOptions: %v", err)
 		}
 	}
-	s.mu.Lock()
-	s.client = clientInfo{
+	s.client.Store(&clientInfo{
 		workDoneProgress: p.Capabilities.Window.WorkDoneProgress,
 		watchFiles:       p.Capabilities.Workspace.DidChangeWatchedFiles.DynamicRegistration,
+		createFiles:      slices.Contains(p.Capabilities.Workspace.WorkspaceEdit.ResourceOperations, "create"),
+		lensRefresh:      p.Capabilities.Workspace.CodeLens.RefreshSupport,
 		init:             opts,
-	}
-	s.mu.Unlock()
+	})
+	s.envs.Configure(opts)
+	s.configureDiagnostics(opts.Diagnostics)
 
 	for _, dir := range workspaceDirs(p) {
-		s.addFolder(dir)
+		s.session.addFolder(dir)
 	}
 	s.state.Store(stateRunning)
 	return &protocol.InitializeResult{
@@ -106,7 +109,8 @@ func (s *server) capabilities() protocol.ServerCapabilities {
 		RenameProvider:          &protocol.RenameOptions{PrepareProvider: true},
 		DocumentLinkProvider:    &protocol.DocumentLinkOptions{},
 		CodeLensProvider:        &protocol.CodeLensOptions{},
-		ExecuteCommandProvider:  &protocol.ExecuteCommandOptions{Commands: []string{CommandReloadEnvironment, CommandTrustWorkspace}},
+		CodeActionProvider:      &protocol.CodeActionOptions{CodeActionKinds: []protocol.CodeActionKind{quickFix}},
+		ExecuteCommandProvider:  &protocol.ExecuteCommandOptions{Commands: commands()},
 		Workspace: &protocol.ServerCapabilitiesWorkspace{
 			WorkspaceFolders: &protocol.ServerCapabilitiesWorkspaceFolders{Supported: true, ChangeNotifications: true},
 		},
@@ -114,13 +118,10 @@ func (s *server) capabilities() protocol.ServerCapabilities {
 }
 
 func (s *server) initialized(ctx context.Context, _ json.RawMessage) error {
-	s.mu.Lock()
-	client := s.client
-	s.mu.Unlock()
-	if client.watchFiles {
+	if s.client.Load().watchFiles {
 		s.bg.Go(s.registerWatchers)
 	}
-	s.bg.Go(s.reportIndexing)
+	s.bg.Go(s.session.reportIndexing)
 	return nil
 }
 
@@ -128,4 +129,31 @@ func (s *server) shutdown(ctx context.Context, _ json.RawMessage) (any, error) {
 	s.state.Store(stateShutdown)
 	s.logf("shutdown")
 	return nil, nil
+}
+
+// didChangeConfiguration takes the settings under "monoflake" that can
+// change during a session; the others need a new session.
+func (s *server) didChangeConfiguration(ctx context.Context, raw json.RawMessage) error {
+	var p struct {
+		Settings struct {
+			Monoflake struct {
+				Diagnostics DiagnosticsSettings `json:"diagnostics"`
+			} `json:"monoflake"`
+		} `json:"settings"`
+	}
+	if err := decodeParams(raw, &p); err != nil {
+		return err
+	}
+	s.configureDiagnostics(p.Settings.Monoflake.Diagnostics)
+	return nil
+}
+
+// configureDiagnostics applies diagnostics settings; one left out keeps
+// its value.
+func (s *server) configureDiagnostics(d DiagnosticsSettings) {
+	if d.Syntax != nil && s.syntax.Swap(*d.Syntax) != *d.Syntax {
+		s.logf("syntax diagnostics: %v", *d.Syntax)
+		// The workspace-wide pass that follows republishes what changed.
+		s.diagnosticsChanged()
+	}
 }

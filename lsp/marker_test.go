@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/segmentio/encoding/json"
 	"github.com/stretchr/testify/require"
 	"go.lsp.dev/protocol"
 
@@ -45,7 +46,12 @@ func (b *protocolBackend) position(at analysistest.Span) protocol.TextDocumentPo
 
 // offset converts a protocol position back into a byte offset of file.
 func (b *protocolBackend) offset(file string, pos protocol.Position) int {
-	src := b.files[file]
+	return byteOffset(b.files[file], pos)
+}
+
+// byteOffset converts a protocol position (UTF-16 columns) into a byte
+// offset of src without the server's code.
+func byteOffset(src string, pos protocol.Position) int {
 	start := 0
 	for line := uint32(0); line < pos.Line; line++ {
 		i := strings.IndexByte(src[start:], '\n')
@@ -144,7 +150,85 @@ func (b *protocolBackend) Rename(at analysistest.Span, newName string) ([]analys
 	return out, nil
 }
 
-func (b *protocolBackend) Actions(at analysistest.Span) []analysistest.Action { return nil }
+// Actions asks for the code actions at a position, with the diagnostics
+// published on its line as the context (as editors send them), checks that
+// each is a quick fix carrying the diagnostics it fixes, and applies its
+// edit to the fixture's texts.
+func (b *protocolBackend) Actions(at analysistest.Span) []analysistest.Action {
+	pos := b.position(at)
+	params := protocol.CodeActionParams{
+		TextDocument: pos.TextDocument,
+		Range:        protocol.Range{Start: pos.Position, End: lspPosition(b.files[at.File], at.End)},
+	}
+	b.c.mu.Lock()
+	for _, d := range b.c.diags[pos.TextDocument.URI].Diagnostics {
+		if d.Range.Start.Line <= pos.Position.Line && pos.Position.Line <= d.Range.End.Line {
+			params.Context.Diagnostics = append(params.Context.Diagnostics, d)
+		}
+	}
+	b.c.mu.Unlock()
+	var got []codeAction
+	b.c.mustCall("textDocument/codeAction", params, &got)
+	var out []analysistest.Action
+	for _, a := range got {
+		require.Equal(b.t, quickFix, a.Kind, a.Title)
+		require.NotEmpty(b.t, a.Diagnostics, "%s carries the diagnostics it fixes", a.Title)
+		out = append(out, analysistest.Action{Title: a.Title, Files: b.applyEdit(a.Edit)})
+	}
+	return out
+}
+
+// applyEdit returns the texts of the files a workspace edit changes or
+// creates, after it.
+func (b *protocolBackend) applyEdit(we *workspaceEdit) map[string]string {
+	files := map[string]string{}
+	if we == nil {
+		return files
+	}
+	apply := func(uri protocol.DocumentURI, edits []protocol.TextEdit) {
+		file, err := uriToPath(uri)
+		require.NoError(b.t, err)
+		text, ok := files[file]
+		if !ok {
+			text = b.files[file]
+		}
+		var converted []analysistest.Edit
+		for _, e := range edits {
+			start, end := byteOffset(text, e.Range.Start), byteOffset(text, e.Range.End)
+			converted = append(converted, analysistest.Edit{Span: analysistest.Span{File: file, Start: start, End: end}, Text: e.NewText})
+		}
+		files[file] = analysistest.ApplyEdits(text, file, converted)
+	}
+	for uri, edits := range we.Changes {
+		apply(uri, edits)
+	}
+	for _, raw := range we.DocumentChanges {
+		data, err := json.Marshal(raw)
+		require.NoError(b.t, err)
+		var change struct {
+			Kind         string               `json:"kind"`
+			URI          protocol.DocumentURI `json:"uri"`
+			TextDocument struct {
+				URI string `json:"uri"`
+			} `json:"textDocument"`
+			Edits []protocol.TextEdit `json:"edits"`
+		}
+		require.NoError(b.t, json.Unmarshal(data, &change))
+		switch change.Kind {
+		case "create":
+			file, err := uriToPath(change.URI)
+			require.NoError(b.t, err)
+			_, exists := b.files[file]
+			require.False(b.t, exists, "%s is created but exists", file)
+			files[file] = ""
+		case "":
+			apply(protocol.DocumentURI(change.TextDocument.URI), change.Edits)
+		default:
+			b.t.Fatalf("unexpected resource operation %q", change.Kind)
+		}
+	}
+	return files
+}
 
 // Diagnostics waits until the published diagnostics are the expected ones
 // (they arrive asynchronously) or the wait times out, and returns the last

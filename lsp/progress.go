@@ -18,10 +18,7 @@ type progress struct {
 // title. It sends a request and waits for the answer, so it must not run
 // in the read loop.
 func (s *server) beginProgress(title, message string) *progress {
-	s.mu.Lock()
-	supported := s.client.workDoneProgress
-	s.mu.Unlock()
-	if !supported {
+	if !s.client.Load().workDoneProgress {
 		return &progress{}
 	}
 	token := protocol.NewProgressToken(fmt.Sprintf("monoflake-%d", s.progress.Add(1)))

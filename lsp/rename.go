@@ -44,24 +44,7 @@ func (s *server) rename(ctx context.Context, raw json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, renameError(err)
 	}
-	we := &protocol.WorkspaceEdit{Changes: map[protocol.DocumentURI][]protocol.TextEdit{}}
-	s.mu.Lock()
-	uris := make(map[string]protocol.DocumentURI, len(edits))
-	for file := range edits {
-		uris[file] = pathToURI(file)
-		if d := s.docs[file]; d != nil {
-			uris[file] = d.uri
-		}
-	}
-	s.mu.Unlock()
-	for file, fileEdits := range edits {
-		lines := linesOf(v.snap, file)
-		out := make([]protocol.TextEdit, 0, len(fileEdits))
-		for _, e := range fileEdits {
-			out = append(out, protocol.TextEdit{Range: toRange(lines, e.Span), NewText: e.NewText})
-		}
-		we.Changes[uris[file]] = out
-	}
+	we := &protocol.WorkspaceEdit{Changes: s.textEdits(v.snap, edits)}
 	return we, nil
 }
 

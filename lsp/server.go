@@ -12,6 +12,12 @@
 // in their own goroutines; each waits until the snapshot holds every edit
 // sent before it, so a slow one never holds up typing and $/cancelRequest
 // can reach it.
+//
+// The state is in three parts, each with its own lock: the server (the
+// connection, lifecycle and requests in flight), the session (workspaces,
+// buffers, the change sequence, and Snapshot for requests) and the
+// environments (what evaluation knows, through one plan-then-trust flow).
+// A feature is a file of its own that reads a snapshot from the session.
 package lsp
 
 import (
@@ -30,7 +36,6 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
-	"github.com/monoflake/monoflake/analysis/syntax"
 	"github.com/monoflake/monoflake/evalcache"
 )
 
@@ -69,44 +74,40 @@ const (
 	stateShutdown
 )
 
-// server is one session with one client.
+// server is one connection with one client: the protocol's lifecycle,
+// the requests in flight and the diagnostics publisher. What the editor
+// has shown it lives in the session (session.go), what evaluation knows in
+// the environments (environments.go); each guards its own state.
 type server struct {
 	opt    Options
 	logger *log.Logger
 	conn   jsonrpc2.Conn
-	ctx    context.Context // ends when the session ends; background work uses it
+	ctx    context.Context // ends when the connection ends; background work uses it
 	stop   context.CancelFunc
 
 	state    atomic.Int32
 	exited   atomic.Bool
+	client   atomic.Pointer[clientInfo] // set once, by initialize
 	methods  map[string]method
-	parser   *syntax.Parser // only the read loop parses buffers
-	bg       conc.WaitGroup // every goroutine the session starts
+	bg       conc.WaitGroup // every goroutine the server starts
 	kick     chan struct{}  // wakes the diagnostics publisher
 	progress atomic.Int32   // names progress tokens
-	changes  atomic.Uint64  // numbers document changes, in the order received
+	// syntax says whether syntax diagnostics are published.
+	syntax atomic.Bool
 
-	// editMu serialises changes of snapshots, so two writers never start
-	// from the same old snapshot and lose each other's change.
-	editMu sync.Mutex
+	session *session
+	envs    *environments
 
-	mu         sync.Mutex
-	client     clientInfo
-	workspaces []*workspace
-	docs       map[string]*document // open buffers by path
-	dirty      map[string]bool      // files whose diagnostics go out first
+	inflightMu sync.Mutex
 	inflight   map[jsonrpc2.ID]context.CancelFunc
-
-	tracker     *evalcache.Tracker        // nil without a cache
-	envs        map[string]environment    // by component directory
-	evalDiags   map[string]evalDiagnostic // by component directory
-	envProgress map[string]*progress      // by component directory
 }
 
 // clientInfo is what the client said about itself in initialize.
 type clientInfo struct {
 	workDoneProgress bool
 	watchFiles       bool
+	createFiles      bool // workspace edits may create files
+	lensRefresh      bool // workspace/codeLens/refresh is supported
 	init             InitializationOptions
 }
 
@@ -121,7 +122,17 @@ type InitializationOptions struct {
 	} `json:"evaluation"`
 	// System overrides the system evaluated for; "" means the repository's
 	// configuration or the current system.
-	System *string `json:"system"`
+	System      *string             `json:"system"`
+	Diagnostics DiagnosticsSettings `json:"diagnostics"`
+}
+
+// DiagnosticsSettings choose what the server publishes. They come in
+// initializationOptions and, under "monoflake", in
+// workspace/didChangeConfiguration.
+type DiagnosticsSettings struct {
+	// Syntax false leaves parse errors to another language server of
+	// the editor (nil, nixd), so the same error is not shown twice.
+	Syntax *bool `json:"syntax"`
 }
 
 // Serve runs one session on conn until the client sends exit, the
@@ -129,14 +140,11 @@ type InitializationOptions struct {
 // shutdown and exit, and ErrExitWithoutShutdown when the client left
 // without shutting down.
 func Serve(ctx context.Context, conn io.ReadWriteCloser, opt Options) error {
-	s := newServer(opt)
-	ctx, s.stop = context.WithCancel(ctx)
-	s.ctx = ctx
-	defer s.stop()
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	s := newServer(ctx, opt)
+	s.stop = stop
 	s.conn = jsonrpc2.NewConn(newStream(conn, opt.MaxMessage, s.logf))
-	if opt.Cache != nil {
-		s.tracker = evalcache.NewTracker(opt.Cache, s.onEvaluation)
-	}
 	s.conn.Go(ctx, s.handle)
 	s.bg.Go(func() { s.publishLoop(ctx) })
 
@@ -147,12 +155,9 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, opt Options) error {
 		<-s.conn.Done()
 	}
 	s.stop()
-	if s.tracker != nil {
-		s.tracker.Close()
-	}
+	s.envs.Close()
 	s.bg.Wait()
-	s.parser.Close()
-	s.closeDocuments()
+	s.session.close()
 	if err := s.conn.Err(); err != nil && !s.exited.Load() {
 		s.logf("connection ended: %v", err)
 	}
@@ -162,7 +167,7 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, opt Options) error {
 	return ErrExitWithoutShutdown
 }
 
-func newServer(opt Options) *server {
+func newServer(ctx context.Context, opt Options) *server {
 	out := opt.Log
 	if out == nil {
 		out = io.Discard
@@ -170,16 +175,14 @@ func newServer(opt Options) *server {
 	s := &server{
 		opt:      opt,
 		logger:   log.New(out, "", log.LstdFlags|log.Lmicroseconds),
-		parser:   syntax.NewParser(),
+		ctx:      ctx,
 		kick:     make(chan struct{}, 1),
-		docs:     map[string]*document{},
-		dirty:    map[string]bool{},
 		inflight: map[jsonrpc2.ID]context.CancelFunc{},
-
-		envs:        map[string]environment{},
-		evalDiags:   map[string]evalDiagnostic{},
-		envProgress: map[string]*progress{},
 	}
+	s.client.Store(&clientInfo{})
+	s.syntax.Store(true)
+	s.session = newSession(ctx, &s.bg, s)
+	s.envs = newEnvironments(opt.Cache, s, s.session.HasFolderAt)
 	s.methods = s.methodTable()
 	return s
 }
@@ -208,7 +211,7 @@ func (s *server) methodTable() map[string]method {
 		"textDocument/didSave":                {notify: ignore},
 		"workspace/didChangeWatchedFiles":     {notify: s.didChangeWatchedFiles},
 		"workspace/didChangeWorkspaceFolders": {notify: s.didChangeWorkspaceFolders},
-		"workspace/didChangeConfiguration":    {notify: ignore},
+		"workspace/didChangeConfiguration":    {notify: s.didChangeConfiguration},
 		"textDocument/definition":             {call: s.definition},
 		"textDocument/references":             {call: s.references},
 		"textDocument/hover":                  {call: s.hover},
@@ -219,6 +222,7 @@ func (s *server) methodTable() map[string]method {
 		"textDocument/rename":                 {call: s.rename},
 		"textDocument/documentLink":           {call: s.documentLink},
 		"textDocument/codeLens":               {call: s.codeLens},
+		"textDocument/codeAction":             {call: s.codeAction},
 		"workspace/executeCommand":            {call: s.executeCommand},
 		"monoflake/environment":               {call: s.environmentRequest},
 	}
@@ -290,15 +294,15 @@ func (s *server) handle(ctx context.Context, reply jsonrpc2.Replier, req jsonrpc
 func (s *server) startCall(ctx context.Context, call *jsonrpc2.Call, reply jsonrpc2.Replier, fn func(context.Context, json.RawMessage) (any, error)) {
 	id := call.ID()
 	// The request must see every change sent before it.
-	ctx, cancel := context.WithCancel(context.WithValue(s.ctx, changeSeqKey{}, s.changes.Load()))
-	s.mu.Lock()
+	ctx, cancel := context.WithCancel(s.session.stamp(s.ctx))
+	s.inflightMu.Lock()
 	s.inflight[id] = cancel
-	s.mu.Unlock()
+	s.inflightMu.Unlock()
 	s.bg.Go(func() {
 		defer func() {
-			s.mu.Lock()
+			s.inflightMu.Lock()
 			delete(s.inflight, id)
-			s.mu.Unlock()
+			s.inflightMu.Unlock()
 			cancel()
 		}()
 		start := time.Now()
@@ -334,9 +338,9 @@ func (s *server) cancelRequest(params json.RawMessage) {
 		s.logf("$/cancelRequest: %v", err)
 		return
 	}
-	s.mu.Lock()
+	s.inflightMu.Lock()
 	cancel := s.inflight[p.ID]
-	s.mu.Unlock()
+	s.inflightMu.Unlock()
 	if cancel != nil {
 		cancel()
 	}

@@ -20,12 +20,12 @@ import (
 // update replaces ws's snapshot with change(current), for changes that do
 // not come from buffers (files changed on disk). Without a snapshot yet
 // (still indexing) there is nothing to do: the index reads the disk.
-func (s *server) update(ws *workspace, changed []string, change func(*analysis.Snapshot) *analysis.Snapshot) {
+func (s *session) update(ws *workspace, changed []string, change func(*analysis.Snapshot) *analysis.Snapshot) {
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
-			s.logf("panic applying disk changes in %s: %v\n%s", ws.root, r, debug.Stack())
+			s.out.logf("panic applying disk changes in %s: %v\n%s", ws.root, r, debug.Stack())
 		}
 	}()
 	s.mu.Lock()
@@ -41,12 +41,12 @@ func (s *server) update(ws *workspace, changed []string, change func(*analysis.S
 	}
 	s.swapLocked(ws, snap, applied)
 	s.mu.Unlock()
-	s.kickDiagnostics()
+	s.out.diagnosticsChanged()
 }
 
 // swapLocked makes snap, which holds every buffer change up to applied,
 // ws's snapshot, and wakes the requests waiting for it. s.mu is held.
-func (s *server) swapLocked(ws *workspace, snap *analysis.Snapshot, applied uint64) {
+func (s *session) swapLocked(ws *workspace, snap *analysis.Snapshot, applied uint64) {
 	ws.snap = snap
 	ws.applied = max(ws.applied, applied)
 	close(ws.settled)
@@ -56,7 +56,7 @@ func (s *server) swapLocked(ws *workspace, snap *analysis.Snapshot, applied uint
 // applyLoop folds the buffers changed in ws into its snapshot, as often as
 // it can keep up: changes that arrive while it works are applied together
 // next time.
-func (s *server) applyLoop(ws *workspace) {
+func (s *session) applyLoop(ws *workspace) {
 	select {
 	case <-ws.ready:
 	case <-s.ctx.Done():
@@ -74,7 +74,7 @@ func (s *server) applyLoop(ws *workspace) {
 	}
 }
 
-func (s *server) applyPending(ws *workspace, parser *syntax.Parser) {
+func (s *session) applyPending(ws *workspace, parser *syntax.Parser) {
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
 	s.mu.Lock()
@@ -85,8 +85,8 @@ func (s *server) applyPending(ws *workspace, parser *syntax.Parser) {
 		// A model bug must cost these edits, not every later one, and
 		// must not leave requests waiting for them.
 		if r := recover(); r != nil {
-			s.logf("panic applying edits in %s: %v\n%s", ws.root, r, debug.Stack())
-			s.message(protocol.MessageTypeError, "monoflake failed to update its model of %s after an edit; see its log", ws.root)
+			s.out.logf("panic applying edits in %s: %v\n%s", ws.root, r, debug.Stack())
+			s.out.message(protocol.MessageTypeError, "monoflake failed to update its model of %s after an edit; see its log", ws.root)
 			s.mu.Lock()
 			s.swapLocked(ws, ws.snap, upto)
 			s.mu.Unlock()
@@ -118,13 +118,13 @@ func (s *server) applyPending(ws *workspace, parser *syntax.Parser) {
 	}
 	s.swapLocked(ws, snap, upto)
 	s.mu.Unlock()
-	s.kickDiagnostics()
+	s.out.diagnosticsChanged()
 }
 
-// queueDocument records a buffer change (d nil: the buffer closed) for
-// ws's updater. It runs in the read loop and never waits for the model.
-// s.mu is held.
-func (s *server) queueDocumentLocked(ws *workspace, path string, d *document, seq uint64) {
+// queueDocumentLocked records a buffer change (d nil: the buffer closed)
+// for ws's updater. It runs in the read loop and never waits for the
+// model. s.mu is held.
+func (s *session) queueDocumentLocked(ws *workspace, path string, d *document, seq uint64) {
 	ws.pending[path] = d
 	ws.queued = seq
 	select {
@@ -133,13 +133,9 @@ func (s *server) queueDocumentLocked(ws *workspace, path string, d *document, se
 	}
 }
 
-// changeSeqKey is the context key of the number of the last document
-// change a request saw arrive before it.
-type changeSeqKey struct{}
-
 // snapshot waits until ws is indexed and holds every buffer change sent
 // before the request of ctx, and returns it.
-func (s *server) snapshot(ctx context.Context, ws *workspace) (*analysis.Snapshot, error) {
+func (s *session) snapshot(ctx context.Context, ws *workspace) (*analysis.Snapshot, error) {
 	select {
 	case <-ws.ready:
 	case <-ctx.Done():
@@ -163,4 +159,39 @@ func (s *server) snapshot(ctx context.Context, ws *workspace) (*analysis.Snapsho
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// publishView is the session's part of a publishState, taken under its
+// lock in one step; takeDirty moves the edited files of indexed workspaces
+// into it.
+func (s *session) publishView(takeDirty bool) publishState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := publishState{snapOf: map[string]*analysis.Snapshot{}, snaps: map[*workspace]*analysis.Snapshot{}, open: make(map[string]*document, len(s.docs))}
+	for _, ws := range s.workspaces {
+		if ws.snap != nil {
+			st.snaps[ws] = ws.snap
+		}
+	}
+	for ws := range st.snaps {
+		// The buffers the snapshots hold, not the newest: diagnostics
+		// carry the version they were computed from.
+		for p, d := range ws.inSnap {
+			st.open[p] = d
+		}
+	}
+	for p := range s.dirty {
+		if !takeDirty {
+			break
+		}
+		// A file whose workspace is still indexing has no diagnostics
+		// yet, which is not the same as having none: it stays dirty.
+		if ws := s.workspaceForLocked(p); ws != nil && ws.snap != nil {
+			st.dirty = append(st.dirty, p)
+			st.snapOf[p] = ws.snap
+			delete(s.dirty, p)
+		}
+	}
+	sort.Strings(st.dirty)
+	return st
 }

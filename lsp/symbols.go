@@ -31,7 +31,7 @@ func (s *server) workspaceSymbol(ctx context.Context, raw json.RawMessage) (any,
 	if err := decodeParams(raw, &p); err != nil {
 		return nil, err
 	}
-	snaps, err := s.snapshots(ctx)
+	snaps, err := s.session.Snapshots(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -38,26 +38,34 @@ func (s *server) didChangeWatchedFiles(ctx context.Context, raw json.RawMessage)
 	if err := decodeParams(raw, &p); err != nil {
 		return err
 	}
-	byWorkspace := map[*workspace][]string{}
+	var paths []string
 	for _, ev := range p.Changes {
-		path, err := uriToPath(ev.URI)
-		if err != nil {
-			continue
+		if path, err := uriToPath(ev.URI); err == nil {
+			paths = append(paths, path)
 		}
+	}
+	s.session.diskChanged(paths)
+	return nil
+}
+
+// diskChanged brings the snapshots up to date with files changed on disk,
+// in the background: reading and parsing many files must not hold up the
+// read loop.
+func (s *session) diskChanged(paths []string) {
+	byWorkspace := map[*workspace][]string{}
+	for _, path := range paths {
 		if ws := s.workspaceFor(path); ws != nil {
 			byWorkspace[ws] = append(byWorkspace[ws], path)
 		}
 	}
-	// Reading and parsing many files must not hold up the read loop.
 	for ws, paths := range byWorkspace {
 		s.bg.Go(func() { s.applyDiskChanges(ws, paths) })
 	}
-	return nil
 }
 
 // applyDiskChanges brings ws's snapshot up to date with files changed on
 // disk. Open buffers win over their files.
-func (s *server) applyDiskChanges(ws *workspace, paths []string) {
+func (s *session) applyDiskChanges(ws *workspace, paths []string) {
 	select {
 	case <-ws.ready:
 	case <-s.ctx.Done():
@@ -74,9 +82,7 @@ func (s *server) applyDiskChanges(ws *workspace, paths []string) {
 		}
 	}
 	if reload {
-		if err := s.load(ws); err != nil && s.ctx.Err() == nil {
-			s.message(protocol.MessageTypeError, "monoflake could not re-index %s: %v", ws.root, err)
-		}
+		s.reindex(ws)
 		return
 	}
 	if len(nix) == 0 {

@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"github.com/segmentio/encoding/json"
-	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
 	"github.com/monoflake/monoflake/analysis"
-	"github.com/monoflake/monoflake/analysis/syntax"
 )
 
 // workspace is one repository the session indexes. Several workspace
@@ -23,7 +21,7 @@ type workspace struct {
 	err   error         // why the first index failed; set before ready closes
 	kick  chan struct{} // wakes the updater
 
-	// The rest is guarded by server.mu.
+	// The rest is guarded by session.mu.
 
 	// folders are the workspace folders that led here; none for a
 	// repository opened through a file.
@@ -37,7 +35,7 @@ type workspace struct {
 	// edits that makes the model re-resolve does so once, not per
 	// keystroke, and the read loop never waits for it.
 	pending map[string]*document
-	// queued and applied number document changes (server.changes): the
+	// queued and applied number document changes (session.changes): the
 	// last one queued for this workspace, and the last one snap holds.
 	queued, applied uint64
 	// settled is closed, and replaced, whenever snap changes.
@@ -59,10 +57,10 @@ func contains(dir, path string) bool {
 
 // addFolder adds a workspace folder, indexing its repository unless
 // another folder already did.
-func (s *server) addFolder(dir string) {
+func (s *session) addFolder(dir string) {
 	root, _, err := analysis.FindRoot(dir)
 	if err != nil {
-		s.message(protocol.MessageTypeWarning, "monoflake cannot open the workspace folder %s: %v", dir, err)
+		s.out.message(protocol.MessageTypeWarning, "monoflake cannot open the workspace folder %s: %v", dir, err)
 		return
 	}
 	s.mu.Lock()
@@ -81,7 +79,7 @@ func (s *server) addFolder(dir string) {
 
 // removeFolder forgets a workspace folder, and its repository when no
 // folder is left in it. Open buffers keep their repository.
-func (s *server) removeFolder(dir string) {
+func (s *session) removeFolder(dir string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	kept := s.workspaces[:0]
@@ -98,11 +96,11 @@ func (s *server) removeFolder(dir string) {
 		}
 	}
 	s.workspaces = kept
-	s.kickDiagnostics()
+	s.out.diagnosticsChanged()
 }
 
 // hasDocumentIn reports whether a buffer is open in ws; s.mu is held.
-func (s *server) hasDocumentIn(ws *workspace) bool {
+func (s *session) hasDocumentIn(ws *workspace) bool {
 	for p := range s.docs {
 		if s.workspaceForLocked(p) == ws {
 			return true
@@ -114,13 +112,13 @@ func (s *server) hasDocumentIn(ws *workspace) bool {
 // workspaceFor returns the workspace a file belongs to: the one with the
 // nearest workspace folder above it, else the repository holding it; nil
 // when none does.
-func (s *server) workspaceFor(path string) *workspace {
+func (s *session) workspaceFor(path string) *workspace {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.workspaceForLocked(path)
 }
 
-func (s *server) workspaceForLocked(path string) *workspace {
+func (s *session) workspaceForLocked(path string) *workspace {
 	var best *workspace
 	bestLen := -1
 	for _, ws := range s.workspaces {
@@ -145,7 +143,7 @@ func (s *server) workspaceForLocked(path string) *workspace {
 // outside every workspace folder when it is part of a flake. A loose Nix
 // file elsewhere gets no workspace: indexing whatever directory holds it
 // (a home directory, /tmp) would cost more than it could tell.
-func (s *server) workspaceForFile(path string) *workspace {
+func (s *session) workspaceForFile(path string) *workspace {
 	if ws := s.workspaceFor(path); ws != nil {
 		return ws
 	}
@@ -169,25 +167,25 @@ func (s *server) workspaceForFile(path string) *workspace {
 
 // startWorkspace indexes a new workspace and keeps its snapshot up to
 // date with the buffers edited in it.
-func (s *server) startWorkspace(ws *workspace) {
+func (s *session) startWorkspace(ws *workspace) {
 	s.bg.Go(func() { s.firstLoad(ws) })
 	s.bg.Go(func() { s.applyLoop(ws) })
 }
 
 // firstLoad indexes a workspace for the first time.
-func (s *server) firstLoad(ws *workspace) {
+func (s *session) firstLoad(ws *workspace) {
 	defer close(ws.ready)
 	if err := s.load(ws); err != nil {
 		ws.err = err
 		if s.ctx.Err() == nil {
-			s.message(protocol.MessageTypeError, "monoflake could not index %s: %v", ws.root, err)
+			s.out.message(protocol.MessageTypeError, "monoflake could not index %s: %v", ws.root, err)
 		}
 	}
 }
 
 // load indexes ws from disk and makes the result, with the open buffers
 // on top, its current snapshot.
-func (s *server) load(ws *workspace) error {
+func (s *session) load(ws *workspace) error {
 	start := time.Now()
 	snap, err := analysis.Load(s.ctx, ws.root)
 	if err != nil {
@@ -220,84 +218,18 @@ func (s *server) load(ws *workspace) error {
 	}
 	s.swapLocked(ws, snap, upto)
 	s.mu.Unlock()
-	s.kickDiagnostics()
+	s.out.diagnosticsChanged()
 
-	s.message(protocol.MessageTypeInfo, "monoflake indexed %s: %d components, %d Nix files in %v",
+	s.out.message(protocol.MessageTypeInfo, "monoflake indexed %s: %d components, %d Nix files in %v",
 		ws.root, len(snap.Components()), len(snap.Files()), elapsed.Round(time.Millisecond))
 	if snap.ConfigErr != nil {
-		s.message(protocol.MessageTypeWarning, "monoflake ignores its configuration: %v", snap.ConfigErr)
+		s.out.message(protocol.MessageTypeWarning, "monoflake ignores its configuration: %v", snap.ConfigErr)
 	}
 	return nil
 }
 
-// fileView is one file of a snapshot, what a request at a position of it
-// works on.
-type fileView struct {
-	snap  *analysis.Snapshot
-	path  string
-	lines *syntax.Lines
-}
-
-// viewOf returns the file a request names. ok is false when the server
-// knows nothing about it (not a Nix file of any workspace): the request
-// then has an empty answer, not an error.
-func (s *server) viewOf(ctx context.Context, uri protocol.DocumentURI) (fileView, bool, error) {
-	path, err := uriToPath(uri)
-	if err != nil {
-		return fileView{}, false, jsonrpc2.NewError(jsonrpc2.InvalidParams, err.Error())
-	}
-	ws := s.workspaceFor(path)
-	if ws == nil {
-		return fileView{}, false, nil
-	}
-	snap, err := s.snapshot(ctx, ws)
-	if err != nil {
-		return fileView{}, false, err
-	}
-	lines := linesOf(snap, path)
-	if lines == nil {
-		return fileView{}, false, nil
-	}
-	return fileView{snap: snap, path: path, lines: lines}, true, nil
-}
-
-// decodeAt decodes the params of a request at a position into params
-// (whose embedded TextDocumentPositionParams is pos) and returns the file
-// and the byte offset they name.
-func (s *server) decodeAt(ctx context.Context, raw json.RawMessage, params any, pos *protocol.TextDocumentPositionParams) (fileView, int, bool, error) {
-	if err := decodeParams(raw, params); err != nil {
-		return fileView{}, 0, false, err
-	}
-	p := *pos
-	v, ok, err := s.viewOf(ctx, p.TextDocument.URI)
-	if !ok || err != nil {
-		return v, 0, false, err
-	}
-	return v, toOffset(v.lines, p.Position), true, nil
-}
-
-// snapshots returns the current snapshot of every indexed workspace,
-// waiting for those still indexing.
-func (s *server) snapshots(ctx context.Context) ([]*analysis.Snapshot, error) {
-	s.mu.Lock()
-	wss := append([]*workspace(nil), s.workspaces...)
-	s.mu.Unlock()
-	var out []*analysis.Snapshot
-	for _, ws := range wss {
-		snap, err := s.snapshot(ctx, ws)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, err
-			}
-			continue
-		}
-		out = append(out, snap)
-	}
-	return out, nil
-}
-
 // reportIndexing shows work-done progress while the workspaces index.
-func (s *server) reportIndexing() {
+func (s *session) reportIndexing() {
 	s.mu.Lock()
 	wss := append([]*workspace(nil), s.workspaces...)
 	s.mu.Unlock()
@@ -312,7 +244,7 @@ func (s *server) reportIndexing() {
 	if pending == 0 {
 		return
 	}
-	p := s.beginProgress("Indexing Nix workspace", fmt.Sprintf("%d repositories", pending))
+	p := s.out.beginProgress("Indexing Nix workspace", fmt.Sprintf("%d repositories", pending))
 	for i, ws := range wss {
 		select {
 		case <-ws.ready:
@@ -324,6 +256,31 @@ func (s *server) reportIndexing() {
 	p.end("done")
 }
 
+// Reindex indexes the workspace holding path again, in the background,
+// for a change the file watchers do not report (git's index).
+func (s *session) Reindex(path string) {
+	ws := s.workspaceFor(path)
+	if ws == nil {
+		return
+	}
+	s.bg.Go(func() {
+		select {
+		case <-ws.ready:
+			s.reindex(ws)
+		case <-s.ctx.Done():
+		}
+	})
+}
+
+// reindex indexes an indexed workspace again from disk.
+func (s *session) reindex(ws *workspace) {
+	if err := s.load(ws); err != nil && s.ctx.Err() == nil {
+		s.out.message(protocol.MessageTypeError, "monoflake could not re-index %s: %v", ws.root, err)
+	}
+}
+
+// didChangeWorkspaceFolders opens and forgets repositories as the editor's
+// folders change.
 func (s *server) didChangeWorkspaceFolders(ctx context.Context, raw json.RawMessage) error {
 	var p protocol.DidChangeWorkspaceFoldersParams
 	if err := decodeParams(raw, &p); err != nil {
@@ -331,12 +288,12 @@ func (s *server) didChangeWorkspaceFolders(ctx context.Context, raw json.RawMess
 	}
 	for _, f := range p.Event.Removed {
 		if d, err := uriToPath(protocol.DocumentURI(f.URI)); err == nil {
-			s.removeFolder(d)
+			s.session.removeFolder(d)
 		}
 	}
 	for _, f := range p.Event.Added {
 		if d, err := uriToPath(protocol.DocumentURI(f.URI)); err == nil {
-			s.addFolder(d)
+			s.session.addFolder(d)
 		}
 	}
 	return nil

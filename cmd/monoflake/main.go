@@ -117,10 +117,12 @@ category.name (packages.backend) the way editors match workspace symbols.`,
 		{name: "graph", synopsis: "[--format dot|json] [DIR]", group: groupQueries,
 			summary: "print the component dependency graph",
 			run:     runGraph},
-		{name: "affected", synopsis: "[--json] --since REV [DIR]", group: groupQueries,
+		{name: "affected", synopsis: "[--json] [--explain] --since REV [DIR]", group: groupQueries,
 			summary: "list components changed since a git revision",
 			doc: `A component is affected when a file it reads changed since REV, or a
-component it depends on is affected; for CI, to test only those.`,
+component it depends on is affected; for CI, to test only those. When a
+changed Nix file belongs to no component and the model could not read all
+of the flake's wiring, every component is listed: --explain says why.`,
 			run: runAffected},
 		{name: "env", synopsis: "[--format bash|json] [--component NAME | --shell NAME] [--mode scoped|flake] [--refresh] [PATH]", group: groupEnv,
 			summary: "print the devShell environment of a component",

@@ -182,8 +182,9 @@ func runComponents(ctx context.Context, c *cli, args []string) int {
 	}
 	switch {
 	case len(out) > 0:
+		unreadNotes(c, s)
 	case len(s.Components()) == 0:
-		fmt.Fprintln(c.stderr, "monoflake: no components found")
+		return noComponents(c, s)
 	default:
 		fmt.Fprintf(c.stderr, "monoflake: no component name contains %q (components: %s)\n", name,
 			strings.Join(analysis.SortedComponentNames(s.Components()), ", "))
@@ -360,6 +361,10 @@ func runGraph(ctx context.Context, c *cli, args []string) int {
 	if !ok {
 		return exitUsage
 	}
+	if len(s.Components()) == 0 {
+		return noComponents(c, s)
+	}
+	unreadNotes(c, s)
 	edges := analysis.Graph(s)
 	if *format == "json" {
 		type node struct {
@@ -392,6 +397,7 @@ func runAffected(ctx context.Context, c *cli, args []string) int {
 	fs := newFlagSet(c, "affected")
 	since := fs.String("since", "", "the git `REV` to compare with (required)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	explain := fs.Bool("explain", false, "say why each component is affected, and what the model could not read")
 	if code, done := fs.parse(args, 1); done {
 		return code
 	}
@@ -402,6 +408,10 @@ func runAffected(ctx context.Context, c *cli, args []string) int {
 	if !ok {
 		return exitUsage
 	}
+	if len(s.Components()) == 0 {
+		// An empty answer would tell CI that nothing needs building.
+		return noComponents(c, s)
+	}
 	comps, err := analysis.Affected(ctx, s, *since)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
@@ -410,18 +420,54 @@ func runAffected(ctx context.Context, c *cli, args []string) int {
 	sort.Slice(comps, func(i, j int) bool { return comps[i].Name < comps[j].Name })
 	if *asJSON {
 		type affectedJSON struct {
-			Name string `json:"name"`
-			Dir  string `json:"dir"`
+			Name    string   `json:"name"`
+			Dir     string   `json:"dir"`
+			Reasons []string `json:"reasons"`
 		}
 		out := []affectedJSON{}
 		for _, comp := range comps {
-			out = append(out, affectedJSON{comp.Name, display(comp.Dir)})
+			out = append(out, affectedJSON{comp.Name, display(comp.Dir), comp.Reasons})
 		}
 		writeJSON(c.stdout, out)
 		return exitOK
 	}
 	for _, comp := range comps {
-		fmt.Fprintln(c.stdout, comp.Name)
+		if *explain {
+			fmt.Fprintf(c.stdout, "%s: %s\n", comp.Name, strings.Join(comp.Reasons, "; "))
+		} else {
+			fmt.Fprintln(c.stdout, comp.Name)
+		}
+	}
+	if *explain {
+		unreadNotes(c, s)
 	}
 	return exitOK
+}
+
+// maxNotes bounds the lines unreadNotes prints.
+const maxNotes = 10
+
+// unreadNotes says, on stderr, what the model could not read, one line a
+// cause: what it contributes is not in the answer.
+func unreadNotes(c *cli, s *analysis.Snapshot) {
+	unread := s.Unread()
+	for i, u := range unread {
+		if i == maxNotes {
+			fmt.Fprintf(c.stderr, "monoflake: note: and %d more the model could not read\n", len(unread)-maxNotes)
+			break
+		}
+		where := display(u.File)
+		if u.Line > 0 {
+			where += ":" + strconv.Itoa(u.Line)
+		}
+		fmt.Fprintf(c.stderr, "monoflake: note: could not read %s: %s\n", where, u.Why)
+	}
+}
+
+// noComponents refuses to answer for a repository in which the model found
+// no component, saying what it could not read.
+func noComponents(c *cli, s *analysis.Snapshot) int {
+	fmt.Fprintf(c.stderr, "monoflake: no components found in %s\n", display(s.Root))
+	unreadNotes(c, s)
+	return exitFindings
 }

@@ -114,3 +114,18 @@ func TestSingleWordIsAFilter(t *testing.T) {
 		}
 	}
 }
+
+// A repository in which the model finds nothing must not look like one in
+// which nothing changed: graph, components and affected refuse, saying
+// what the model could not read.
+func TestNoComponentsIsNoAnswer(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "flake.nix"), []byte(`{ outputs = inputs: inputs.x.lib.mkFlake { inherit inputs; } { imports = [ inputs.x.flakeModule ]; }; }`), 0o644))
+	for _, args := range [][]string{{"graph", root}, {"components", root}, {"affected", "--since", "HEAD", root}} {
+		c, stdout, stderr := envCLI(t)
+		require.Equal(t, exitFindings, run(context.Background(), c, args), "%v", args)
+		require.Empty(t, stdout.String(), "%v", args)
+		require.Contains(t, stderr.String(), "monoflake: no components found in ", "%v", args)
+		require.Contains(t, strings.ReplaceAll(stderr.String(), root+"/", ""), "could not read flake.nix:1: x.flakeModule comes from the flake input x\n", "%v", args)
+	}
+}

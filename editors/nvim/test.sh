@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests the Neovim plugin in real headless Neovim (0.7 and later): static
-# features through bin/monoflake, then environment switching through the real
+# features through bin/monoflake, a quick fix beside a stand-in for nil or
+# nixd, then environment switching through the real
 # server with nix evaluation (or, with MONOFLAKE_NVIM_ENV_SERVER=fake, the
 # contract-only fake server). `make test-editors` runs it after `make build`.
 set -euo pipefail
@@ -55,6 +56,14 @@ suite() {
 
 suite compat
 suite static
+# Beside a stand-in for nil or nixd on the same buffers.
+if command -v node >/dev/null; then
+  export MONOFLAKE_OTHER_SERVER="$repo/editors/testing/otherserver.js"
+  suite coexist
+else
+  [ "${CI:-}" = true ] && fail "node is missing; install it with tools/install-deps"
+  echo "editors/nvim/test.sh: node is missing; skipping the test beside another language server" >&2
+fi
 
 server=${MONOFLAKE_NVIM_ENV_SERVER:-real}
 if [ "$server" = real ] && ! command -v nix >/dev/null; then

@@ -14,6 +14,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
+const { send, serve, standard } = require('./stdio');
 
 const evaluationDelayMs = Number(process.env.FAKE_EVAL_DELAY_MS || 50);
 let root = null;
@@ -21,12 +22,6 @@ let options = { trusted: false, evaluation: { enabled: false }, system: null };
 const trustedRoots = new Set();
 const environments = new Map(); // component -> 'evaluating' | 'fresh' | 'failed'
 const log = [];
-
-function send(message) {
-  const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...message }), 'utf8');
-  process.stdout.write(`Content-Length: ${body.length}\r\n\r\n`);
-  process.stdout.write(body);
-}
 
 function uriPath(uri) {
   return decodeURIComponent(new URL(uri).pathname);
@@ -116,33 +111,9 @@ function handle(message) {
     }
     case 'fake/log':
       return reply(log);
-    case 'shutdown':
-      return reply(null);
-    case 'exit':
-      return process.exit(0);
     default:
-      if (id !== undefined && method !== undefined) {
-        return send({ id, error: { code: -32601, message: `method not found: ${method}` } });
-      }
+      return standard(message);
   }
 }
 
-let buffer = Buffer.alloc(0);
-process.stdin.on('data', (chunk) => {
-  buffer = Buffer.concat([buffer, chunk]);
-  for (;;) {
-    const headerEnd = buffer.indexOf('\r\n\r\n');
-    if (headerEnd < 0) {
-      return;
-    }
-    const match = /Content-Length: (\d+)/i.exec(buffer.subarray(0, headerEnd).toString('ascii'));
-    const length = match ? Number(match[1]) : 0;
-    if (buffer.length < headerEnd + 4 + length) {
-      return;
-    }
-    const body = buffer.subarray(headerEnd + 4, headerEnd + 4 + length).toString('utf8');
-    buffer = buffer.subarray(headerEnd + 4 + length);
-    handle(JSON.parse(body));
-  }
-});
-process.stdin.on('end', () => process.exit(0));
+serve(handle);

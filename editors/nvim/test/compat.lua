@@ -32,7 +32,7 @@ H.test('with vim.lsp.start (0.8+) a buffer is attached through it, reusing the r
   H.eq(call.config.name, 'monoflake', 'name')
   H.eq(call.config.root_dir, repo, 'root_dir')
   H.eq(call.config.cmd, { 'true' }, 'cmd')
-  H.eq(call.config.init_options, { trusted = false, evaluation = { enabled = true }, system = vim.NIL }, 'init_options')
+  H.eq(call.config.init_options, { trusted = false, evaluation = { enabled = true }, system = vim.NIL, diagnostics = { syntax = true } }, 'init_options')
   H.eq(call.opts.bufnr, vim.api.nvim_get_current_buf(), 'bufnr')
   H.truthy(call.opts.reuse_client({ name = 'monoflake', config = { root_dir = repo } }, call.config), 'reuses the root’s client')
   H.truthy(not call.opts.reuse_client({ name = 'monoflake', config = { root_dir = '/elsewhere' } }, call.config), 'not another root’s')

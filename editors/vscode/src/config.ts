@@ -9,6 +9,8 @@ export interface Settings {
   serverPath: string;
   evaluationEnabled: boolean;
   system: string | null;
+  /** Whether the server reports syntax errors; off beside nil or nixd, which report them too. */
+  syntaxDiagnostics: boolean;
 }
 
 export function readSettings(): Settings {
@@ -17,6 +19,7 @@ export function readSettings(): Settings {
     serverPath: expandHome(config.get<string>('serverPath') || 'monoflake'),
     evaluationEnabled: config.get<boolean>('evaluation.enabled', true),
     system: config.get<string | null>('system', null) || null,
+    syntaxDiagnostics: config.get<boolean>('diagnostics.syntax', true),
   };
 }
 
@@ -29,12 +32,13 @@ export function initializationOptions(settings: Settings, trusted: boolean): Ini
     trusted,
     evaluation: { enabled: trusted && settings.evaluationEnabled },
     system: settings.system,
+    diagnostics: { syntax: settings.syntaxDiagnostics },
   };
 }
 
 /** Whether a configuration change needs the server restarted. */
 export function affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
-  return ['monoflake.serverPath', 'monoflake.evaluation.enabled', 'monoflake.system'].some((s) =>
+  return ['monoflake.serverPath', 'monoflake.evaluation.enabled', 'monoflake.system', 'monoflake.diagnostics.syntax'].some((s) =>
     event.affectsConfiguration(s),
   );
 }

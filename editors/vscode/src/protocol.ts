@@ -33,6 +33,8 @@ export interface InitializationOptions {
   trusted: boolean;
   evaluation: { enabled: boolean };
   system: string | null;
+  /** `syntax: false` leaves parse errors to another Nix language server (nil, nixd); absent means true. */
+  diagnostics?: { syntax: boolean };
 }
 
 export const environmentRequest = 'monoflake/environment';
@@ -44,4 +46,6 @@ export const serverCommands = {
   reloadEnvironment: 'monoflake.reloadEnvironment',
   /** Arguments: `[rootUri]` of the repository to trust. */
   trustWorkspace: 'monoflake.trustWorkspace',
+  /** Arguments: `[uri]` of a file to add to git's index; the quick fix of `untracked-path` sends it. */
+  gitAdd: 'monoflake.gitAdd',
 } as const;

@@ -79,6 +79,7 @@ function M.config(root, opts, handlers)
       trusted = opts.trusted,
       evaluation = { enabled = opts.evaluation.enabled },
       system = opts.system or vim.NIL,
+      diagnostics = { syntax = opts.diagnostics.syntax },
     },
     capabilities = opts.capabilities,
     handlers = handlers,

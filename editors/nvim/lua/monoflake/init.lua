@@ -6,6 +6,7 @@
 --     cmd = { 'monoflake', 'serve' },
 --     evaluation = { enabled = true },
 --     system = nil,            -- e.g. 'x86_64-linux'; nil: the system nix runs on
+--     diagnostics = { syntax = true }, -- false beside nil or nixd
 --     switch_environment = true,
 --   })
 local Env = require('monoflake.env')
@@ -24,6 +25,9 @@ local defaults = {
   trusted = false,
   evaluation = { enabled = true },
   system = nil,
+  -- Beside nil or nixd, which report parse errors too, `syntax = false`
+  -- keeps the same error from showing twice.
+  diagnostics = { syntax = true },
   filetypes = { 'nix' },
   switch_environment = true,
   capabilities = nil,

@@ -62,7 +62,7 @@ test('switching components with the real server', { timeout: 3 * evaluationTimeo
   }
   const collection = context.environmentVariableCollection;
   await activateWith(context as unknown as vscode.ExtensionContext, clients.factory);
-  assert.deepEqual(clients.created[0].initializationOptions, { trusted: true, evaluation: { enabled: true }, system: null });
+  assert.deepEqual(clients.created[0].initializationOptions, { trusted: true, evaluation: { enabled: true }, system: null, diagnostics: { syntax: true } });
 
   mock.openEditor(path.join(repo, 'backend', 'src', 'main.rs'));
   await waitFor('backend to evaluate', statusIs('backend: fresh'));

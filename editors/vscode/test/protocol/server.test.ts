@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
+  CodeAction,
+  CodeActionRequest,
   CodeLensRequest,
   CompletionRequest,
   DefinitionRequest,
@@ -99,6 +101,7 @@ test('initialize announces the features the extension relies on', () => {
     'renameProvider',
     'documentLinkProvider',
     'codeLensProvider',
+    'codeActionProvider',
   ] as const) {
     assert.ok(caps[provider], `${provider} missing from ${JSON.stringify(caps)}`);
   }
@@ -132,6 +135,31 @@ test('diagnostics are published for an opened file and follow edits', async () =
     () => (diagnostics.get(file)?.at(-1)?.diagnostics.some((d) => /backedn/.test(d.message)) === false ? true : undefined),
     10000,
   );
+});
+
+test('a quick fix replaces a misspelled output with its close match', async () => {
+  const file = uri('frontend/nix/outputs.nix');
+  const broken = text('frontend/nix/outputs.nix').replace(reference, "self'.packages.backedn");
+  await server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+    textDocument: { uri: file, version: 4 },
+    contentChanges: [{ text: broken }],
+  });
+  const at = position('frontend/nix/outputs.nix', reference, referenceOffset);
+  const actions = (await server.connection.sendRequest(CodeActionRequest.type, {
+    textDocument: { uri: file },
+    range: { start: at, end: at },
+    context: { diagnostics: [], only: ['quickfix'] },
+  })) as CodeAction[];
+  const fix = actions.find((a) => a.title === 'Change backedn to backend');
+  assert.ok(fix, JSON.stringify(actions));
+  assert.equal(fix.kind, 'quickfix');
+  assert.equal(fix.isPreferred, true);
+  assert.equal(fix.diagnostics?.[0]?.code, 'unknown-output');
+  assert.deepEqual(fix.edit?.changes?.[file]?.map((e) => e.newText), ['backend']);
+  await server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+    textDocument: { uri: file, version: 5 },
+    contentChanges: [{ text: text('frontend/nix/outputs.nix') }],
+  });
 });
 
 test('definition, references, hover and symbols cross components', async () => {

@@ -169,7 +169,7 @@ test('an untrusted workspace gets static features only until trust is granted', 
   mock.configuration['monoflake.system'] = 'aarch64-linux';
   clients = fakeClients(Uri.file(root).toString());
   await activateWith(context as unknown as vscode.ExtensionContext, clients.factory);
-  assert.deepEqual(clients.created[0].initializationOptions, { trusted: false, evaluation: { enabled: false }, system: 'aarch64-linux' });
+  assert.deepEqual(clients.created[0].initializationOptions, { trusted: false, evaluation: { enabled: false }, system: 'aarch64-linux', diagnostics: { syntax: true } });
 
   mock.openEditor(file('backend/src/main.rs'));
   await waitFor('backend to be untrusted', statusIs('backend: untrusted'));
@@ -183,7 +183,7 @@ test('an untrusted workspace gets static features only until trust is granted', 
   workspace.isTrusted = true;
   mock.trustEmitter.fire();
   await waitFor('a restart with trust', () => clients.created.length === 2 && clients.created[1].initializationOptions !== undefined);
-  assert.deepEqual(clients.created[1].initializationOptions, { trusted: true, evaluation: { enabled: true }, system: 'aarch64-linux' });
+  assert.deepEqual(clients.created[1].initializationOptions, { trusted: true, evaluation: { enabled: true }, system: 'aarch64-linux', diagnostics: { syntax: true } });
   await waitFor('backend to evaluate once VS Code trusts the workspace', statusIs('backend: fresh'));
 
   // Trusting it for monoflake too (for the command line and direnv) goes to the server.
@@ -191,20 +191,26 @@ test('an untrusted workspace gets static features only until trust is granted', 
   assert.ok((await clients.created[1].log()).includes('workspace/executeCommand'));
 });
 
-test('settings: evaluation can be turned off, and changing it restarts the server', async () => {
+test('settings: evaluation and syntax diagnostics can be turned off, and changing them restarts the server', async () => {
   mock.configuration['monoflake.evaluation.enabled'] = false;
   clients = fakeClients(Uri.file(root).toString());
   await activateWith(context as unknown as vscode.ExtensionContext, clients.factory);
-  assert.deepEqual(clients.created[0].initializationOptions, { trusted: true, evaluation: { enabled: false }, system: null });
+  assert.deepEqual(clients.created[0].initializationOptions, { trusted: true, evaluation: { enabled: false }, system: null, diagnostics: { syntax: true } });
 
   mock.configuration['monoflake.evaluation.enabled'] = true;
   mock.configurationEmitter.fire({ affectsConfiguration: (s: string) => s === 'monoflake.evaluation.enabled' });
   await waitFor('a restart', () => clients.created[1]?.initializationOptions !== undefined);
   assert.equal(clients.created[1].initializationOptions?.evaluation.enabled, true);
 
+  // Beside nil or nixd: the server restarts without syntax diagnostics.
+  mock.configuration['monoflake.diagnostics.syntax'] = false;
+  mock.configurationEmitter.fire({ affectsConfiguration: (s: string) => s === 'monoflake.diagnostics.syntax' });
+  await waitFor('a restart without syntax diagnostics', () => clients.created[2]?.initializationOptions !== undefined);
+  assert.deepEqual(clients.created[2].initializationOptions?.diagnostics, { syntax: false });
+
   mock.configurationEmitter.fire({ affectsConfiguration: (s: string) => s === 'editor.fontSize' });
   await new Promise((r) => setTimeout(r, 50));
-  assert.equal(clients.created.length, 2, 'unrelated settings leave the server alone');
+  assert.equal(clients.created.length, 3, 'unrelated settings leave the server alone');
 });
 
 test('a multi-root window keeps one environment per workspace folder', async () => {
