@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/monoflake/monoflake/analysis/syntax"
@@ -245,13 +244,9 @@ func literalPath(n syntax.Node, dir string) (string, bool) {
 	return filepath.Join(dir, text), true
 }
 
-// nixPath writes an absolute path as a Nix expression that is valid
-// whatever characters the path holds.
-func nixPath(p string) string {
-	q := strconv.Quote(p)
-	q = strings.ReplaceAll(q, "${", `\${`)
-	return fmt.Sprintf("(/. + %s)", q)
-}
+// nixPath writes an absolute path as a Nix expression, whatever
+// characters the path holds.
+func nixPath(p string) string { return syntax.PathExpr(p) }
 
 // applyEdits applies non-overlapping edits to src.
 func applyEdits(src []byte, edits []TextEdit) []byte {
