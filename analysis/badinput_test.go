@@ -57,7 +57,7 @@ func TestBadInput(t *testing.T) {
 	require.NotContains(t, unreadable, "utf8.nix", "invalid UTF-8 is parsed, not refused")
 	require.NotContains(t, unreadable, "big.nix", "a 10 MB file is parsed")
 	require.NotContains(t, unreadable, "deep.nix")
-	require.NotNil(t, s.File(filepath.Join(root, "bad", "deep.nix")).Tree)
+	require.NotNil(t, s.File(filepath.Join(root, "bad", "deep.nix")).Tree())
 }
 
 func TestNoFlake(t *testing.T) {

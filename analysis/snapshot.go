@@ -2,6 +2,8 @@ package analysis
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/sourcegraph/conc/pool"
@@ -21,17 +24,52 @@ import (
 // File is one indexed Nix file of a snapshot.
 type File struct {
 	Path  string
-	Tree  *syntax.Tree // nil when the file could not be read
-	Err   error        // why the file could not be read
+	Err   error // why the file could not be read
 	facts *facts
+	tree  *syntax.Tree
+	// lazy parses the file when its tree is first needed: a file whose
+	// facts came from the persistent index is not parsed to answer what
+	// the facts answer.
+	lazy *lazyTree
+}
+
+// lazyTree reads and parses a file once, on demand, and only if its
+// content is still the content its facts were read from.
+type lazyTree struct {
+	once sync.Once
+	read func() ([]byte, error)
+	hash string // of the content the facts describe
+	tree *syntax.Tree
+}
+
+// Tree returns the file's syntax tree: nil when the file could not be
+// read, or (for a file indexed earlier) when its content changed since.
+func (f *File) Tree() *syntax.Tree {
+	switch {
+	case f == nil:
+		return nil
+	case f.tree != nil || f.lazy == nil:
+		return f.tree
+	}
+	l := f.lazy
+	l.once.Do(func() {
+		src, err := l.read()
+		if err != nil || contentHash(src) != l.hash {
+			return
+		}
+		p := syntax.NewParser()
+		defer p.Close()
+		l.tree = p.Parse(src)
+	})
+	return l.tree
 }
 
 // Lines returns the file's line index (nil when unreadable).
 func (f *File) Lines() *syntax.Lines {
-	if f == nil || f.Tree == nil {
-		return nil
+	if t := f.Tree(); t != nil {
+		return t.Lines
 	}
-	return f.Tree.Lines
+	return nil
 }
 
 // Snapshot is an immutable view of a workspace: every Nix file, parsed, and
@@ -117,7 +155,7 @@ func indexFile(parser *syntax.Parser, path string, src []byte, haveSrc bool) (f 
 	defer func() {
 		// A parser bug must cost one file, not the index.
 		if r := recover(); r != nil {
-			f.Tree, f.facts, f.Err = nil, nil, fmt.Errorf("internal error while parsing: %v", r)
+			f.tree, f.facts, f.Err = nil, nil, fmt.Errorf("internal error while parsing: %v", r)
 		}
 	}()
 	if !haveSrc {
@@ -127,8 +165,8 @@ func indexFile(parser *syntax.Parser, path string, src []byte, haveSrc bool) (f 
 			return f
 		}
 	}
-	f.Tree = parser.Parse(src)
-	f.facts = extractFacts(path, f.Tree)
+	f.tree = parser.Parse(src)
+	f.facts = extractFacts(path, f.tree)
 	return f
 }
 
@@ -143,7 +181,7 @@ func (s *Snapshot) WithFile(ctx context.Context, parser *syntax.Parser, path str
 // WithTree is WithFile for a file already parsed by the caller (an edited
 // document reparsed incrementally).
 func (s *Snapshot) WithTree(path string, tree *syntax.Tree) *Snapshot {
-	f := &File{Path: path, Tree: tree}
+	f := &File{Path: path, tree: tree}
 	f.facts = extractFacts(path, tree)
 	return s.withIndexed(f)
 }
@@ -266,4 +304,10 @@ func (s *Snapshot) Unread() []Unread {
 		return out[i].Line < out[j].Line
 	})
 	return out
+}
+
+// contentHash names a file's content in the persistent index.
+func contentHash(src []byte) string {
+	sum := sha256.Sum256(src)
+	return hex.EncodeToString(sum[:])
 }
