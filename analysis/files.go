@@ -63,7 +63,7 @@ func skipDir(name string) bool {
 // entries without descending into them; elsewhere the tree is walked.
 // Symlinks are kept only when they stay inside the repository.
 func listFiles(ctx context.Context, root string) ([]string, *FSTable, error) {
-	files, tracked, ignored, err := gitFiles(ctx, root)
+	files, tracked, err := gitFiles(ctx, root)
 	isGit := err == nil
 	if err != nil {
 		files, err = walkFiles(ctx, root)
@@ -85,59 +85,70 @@ func listFiles(ctx context.Context, root string) ([]string, *FSTable, error) {
 		}
 	}
 	sort.Strings(nix)
-	return nix, NewFSTable(root, kept, tracked, ignored, isGit), nil
+	return nix, NewFSTable(root, kept, tracked, nil, isGit), nil
 }
 
-// gitFiles asks git for every file of the work tree at root: tracked and
-// untracked ones (tracked says which), and the ignored entries.
-func gitFiles(ctx context.Context, root string) (files []string, tracked map[string]bool, ignored []string, err error) {
+// gitFiles asks git for every file of the work tree at root, tracked and
+// untracked ones (tracked says which). Ignored entries cost git a walk of
+// the whole tree, so they are asked for only when needed (gitIgnored).
+func gitFiles(ctx context.Context, root string) (files []string, tracked map[string]bool, err error) {
 	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
 		// Only ask git when root is the top of a work tree: below one, git
 		// would list paths relative to a different top.
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	out, err := gitsafe.Output(ctx, root, "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard", "--deduplicate")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	tracked = map[string]bool{}
+	prefix := root + string(filepath.Separator)
 	for _, entry := range bytes.Split(out, []byte{0}) {
 		if len(entry) < 3 {
 			continue
 		}
 		tag, rel := entry[0], string(entry[2:])
-		p := filepath.Join(root, rel)
-		if hasSkippedDir(root, p) {
+		if hasSkippedDir(rel) {
 			continue
 		}
+		p := prefix + rel
 		files = append(files, p)
 		if tag != '?' {
 			tracked[p] = true
 		}
 	}
-	out, err = gitsafe.Output(ctx, root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+	return files, tracked, nil
+}
+
+// gitIgnored lists what git ignores in the work tree at root, directories
+// whole.
+func gitIgnored(ctx context.Context, root string) ([]string, error) {
+	out, err := gitsafe.Output(ctx, root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
+	var ignored []string
 	for _, rel := range bytes.Split(out, []byte{0}) {
 		if len(rel) > 0 {
 			ignored = append(ignored, filepath.Join(root, strings.TrimSuffix(string(rel), "/")))
 		}
 	}
-	return files, tracked, ignored, nil
+	return ignored, nil
 }
 
-func hasSkippedDir(root, p string) bool {
-	rel, err := filepath.Rel(root, filepath.Dir(p))
-	if err != nil || rel == "." {
-		return false
-	}
-	for _, part := range strings.Split(rel, string(filepath.Separator)) {
-		if skipDir(part) {
+// hasSkippedDir reports whether a slash-separated path relative to the
+// root lies in a directory skipDir names.
+func hasSkippedDir(rel string) bool {
+	for {
+		i := strings.IndexByte(rel, '/')
+		if i < 0 {
+			return false
+		}
+		if skipDir(rel[:i]) {
 			return true
 		}
+		rel = rel[i+1:]
 	}
-	return false
 }
 
 func walkFiles(ctx context.Context, root string) ([]string, error) {

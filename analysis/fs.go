@@ -60,6 +60,13 @@ func isUnder(p, dir string) bool {
 	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator)) || dir == "/"
 }
 
+// setIgnored records what git ignores; only the edge building the table
+// calls it, before the table is shared.
+func (t *FSTable) setIgnored(ignored []string) {
+	t.ignored = append([]string(nil), ignored...)
+	sort.Strings(t.ignored)
+}
+
 // Root is the repository the table describes.
 func (t *FSTable) Root() string { return t.root }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sourcegraph/conc/pool"
 
+	"github.com/monoflake/monoflake/analysis/indexcache"
 	"github.com/monoflake/monoflake/analysis/syntax"
 )
 
@@ -90,6 +91,19 @@ type Snapshot struct {
 // Load indexes the repository containing dir: the topmost flake.nix above
 // dir (see FindRoot), every .nix file below it, parsed in parallel.
 func Load(ctx context.Context, dir string) (*Snapshot, error) {
+	return LoadWith(ctx, dir, LoadOptions{})
+}
+
+// LoadOptions configure LoadWith.
+type LoadOptions struct {
+	// Index is the persistent index: files unchanged since it was written
+	// are answered from it without being parsed, and it is brought up to
+	// date. nil reads every file.
+	Index *indexcache.Store
+}
+
+// LoadWith is Load with options.
+func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, error) {
 	root, hasFlake, err := FindRoot(dir)
 	if err != nil {
 		return nil, err
@@ -100,7 +114,8 @@ func Load(ctx context.Context, dir string) (*Snapshot, error) {
 	}
 	cfg, cfgErr := LoadConfig(root)
 	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths)), fs: table}
-	files, err := indexFiles(ctx, paths, nil)
+	known := readPack(opts.Index, root)
+	files, entries, changed, err := indexFilesWith(ctx, paths, known)
 	if err != nil {
 		return nil, err
 	}
@@ -110,8 +125,108 @@ func Load(ctx context.Context, dir string) (*Snapshot, error) {
 			s.files[f.Path] = f
 		}
 	}
+	if table.Git() && s.readsMissing() {
+		// Whether a missing path is ignored decides what is said of it.
+		if ignored, err := gitIgnored(ctx, root); err == nil {
+			table.setIgnored(ignored)
+		}
+	}
+	if opts.Index != nil && (changed || len(entries) != len(known)) {
+		// Losing this write costs the next process time, not answers.
+		_ = writePack(opts.Index, root, entries)
+	}
 	s.model = resolve(s)
 	return s, nil
+}
+
+// indexFilesWith indexes paths, answering those whose stats (or content)
+// are unchanged since the pack known was written from the pack. It returns
+// the files, the pack entries to keep, and whether any entry changed.
+func indexFilesWith(ctx context.Context, paths []string, known map[string]*packFile) ([]*File, []packFile, bool, error) {
+	out := make([]*File, len(paths))
+	entries := make([]*packFile, len(paths))
+	fresh := make([]bool, len(paths))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(paths)))
+	var next atomic.Int64
+	p := pool.New().WithContext(ctx).WithMaxGoroutines(workers)
+	for w := 0; w < workers; w++ {
+		p.Go(func(ctx context.Context) error {
+			var parser *syntax.Parser
+			defer func() {
+				if parser != nil {
+					parser.Close()
+				}
+			}()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(paths) {
+					return nil
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				path := paths[i]
+				st, statOK := statOf(path)
+				if k := known[path]; k != nil && statOK && k.Size == st.size && k.MTime == st.mtime && k.Ino == st.ino {
+					out[i], entries[i] = fromPack(path, k), k
+					continue
+				}
+				src, err := readNixFile(path)
+				if err != nil {
+					out[i] = &File{Path: path, Err: err}
+					continue
+				}
+				hash := contentHash(src)
+				e := &packFile{Path: path, Size: st.size, MTime: st.mtime, Ino: st.ino, Hash: hash}
+				if k := known[path]; k != nil && k.Hash == hash {
+					e.Facts = k.Facts
+					out[i] = fromPack(path, e)
+				} else {
+					if parser == nil {
+						parser = syntax.NewParser()
+					}
+					out[i] = indexFile(parser, path, src, true)
+					e.Facts = out[i].facts
+				}
+				if out[i].facts != nil && statOK {
+					entries[i], fresh[i] = e, true
+				}
+			}
+		})
+	}
+	if err := p.Wait(); err != nil {
+		return nil, nil, false, fmt.Errorf("indexing cancelled: %w", err)
+	}
+	var kept []packFile
+	changed := false
+	for i, e := range entries {
+		if e != nil {
+			kept = append(kept, *e)
+			changed = changed || fresh[i]
+		}
+	}
+	return out, kept, changed, nil
+}
+
+// readsMissing reports whether some file reads a path the listing lacks.
+func (s *Snapshot) readsMissing() bool {
+	for _, f := range s.files {
+		if f.facts == nil {
+			continue
+		}
+		for _, p := range f.facts.Paths {
+			if p.Read && !p.FromSelf && isUnder(p.Target, s.Root) && !s.fs.Exists(p.Target) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fromPack is a file answered from the persistent index: its facts, and a
+// tree read only if a feature asks for it.
+func fromPack(path string, e *packFile) *File {
+	return &File{Path: path, facts: e.Facts, lazy: &lazyTree{read: func() ([]byte, error) { return readNixFile(path) }, hash: e.Hash}}
 }
 
 // indexFiles reads and parses paths in parallel with one parser per worker.
