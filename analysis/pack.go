@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
 	"fmt"
 	"os"
@@ -21,10 +22,27 @@ import (
 // that facts of another version are never read.
 const factsVersion = "facts-1"
 
-type pack struct {
+// packHeader comes first in a pack, so that a process asking only
+// whether anything changed decodes the stats and not the facts.
+type packHeader struct {
 	Version string
 	Root    string
-	Files   []packFile
+	// Key names the results computed from the snapshot the pack was
+	// written from (see Snapshot.ResultKey).
+	Key string
+	// Listing and ConfigDigest are the digests of the repository's file
+	// listing and configuration file then.
+	Listing      string
+	ConfigDigest string
+	Files        []packStat
+}
+
+type packStat struct {
+	Path  string
+	Size  int64
+	MTime int64
+	Ino   uint64
+	Hash  string
 }
 
 type packFile struct {
@@ -67,31 +85,102 @@ func packKey(root string) string {
 	return indexcache.Key("pack", factsVersion, exe, root)
 }
 
-// readPack returns the files of a repository's pack by path; nothing when
-// there is no pack, or it cannot be decoded.
-func readPack(store *indexcache.Store, root string) map[string]*packFile {
+// readPackHeader decodes the header of a repository's pack and returns the
+// decoder positioned at its facts.
+func readPackHeader(store *indexcache.Store, root string) (*packHeader, *gob.Decoder, bool) {
 	if store == nil {
-		return nil
+		return nil, nil, false
 	}
 	data, ok := store.Get(packKey(root))
 	if !ok {
-		return nil
+		return nil, nil, false
 	}
-	var p pack
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&p); err != nil || p.Version != factsVersion || p.Root != root {
-		return nil
+	dec := gob.NewDecoder(bytes.NewReader(data))
+	var h packHeader
+	if err := dec.Decode(&h); err != nil || h.Version != factsVersion || h.Root != root {
+		return nil, nil, false
 	}
-	out := make(map[string]*packFile, len(p.Files))
-	for i := range p.Files {
-		out[p.Files[i].Path] = &p.Files[i]
-	}
-	return out
+	return &h, dec, true
 }
 
-func writePack(store *indexcache.Store, root string, files []packFile) error {
+// readPack returns the files of a repository's pack by path, and the key
+// it was written with; nothing when there is no pack, or it cannot be
+// decoded.
+func readPack(store *indexcache.Store, root string) (map[string]*packFile, string) {
+	h, dec, ok := readPackHeader(store, root)
+	if !ok {
+		return nil, ""
+	}
+	var facts []*facts
+	if err := dec.Decode(&facts); err != nil || len(facts) != len(h.Files) {
+		return nil, ""
+	}
+	out := make(map[string]*packFile, len(h.Files))
+	for i, st := range h.Files {
+		out[st.Path] = &packFile{Path: st.Path, Size: st.Size, MTime: st.MTime, Ino: st.Ino, Hash: st.Hash, Facts: facts[i]}
+	}
+	return out, h.Key
+}
+
+func writePack(store *indexcache.Store, root, key, listing, config string, files []packFile) error {
+	h := packHeader{Version: factsVersion, Root: root, Key: key, Listing: listing, ConfigDigest: config, Files: make([]packStat, len(files))}
+	facts := make([]*facts, len(files))
+	for i, f := range files {
+		h.Files[i] = packStat{Path: f.Path, Size: f.Size, MTime: f.MTime, Ino: f.Ino, Hash: f.Hash}
+		facts[i] = f.Facts
+	}
 	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(pack{Version: factsVersion, Root: root, Files: files}); err != nil {
+	enc := gob.NewEncoder(&b)
+	if err := enc.Encode(h); err != nil {
+		return err
+	}
+	if err := enc.Encode(facts); err != nil {
 		return err
 	}
 	return store.Put(packKey(root), b.Bytes())
+}
+
+func configDigest(config []byte) string {
+	return indexcache.Key("config", string(config))
+}
+
+// resultKey names what a repository's model determines: the program,
+// the configuration, the file listing and every .nix file's content.
+func resultKey(root, config, listing string, files []packFile) string {
+	parts := []string{"results", factsVersion, root, config, listing}
+	for _, f := range files {
+		parts = append(parts, f.Path, f.Hash)
+	}
+	return indexcache.Key(parts...)
+}
+
+// Unchanged reports whether the repository holding dir is as the index
+// last saw it: the same listing, every .nix file with the stats it had. key
+// then names the results computed from it (what Snapshot.ResultKey
+// returned then), which callers store in the index themselves. It reads no
+// file but the configuration, and parses nothing.
+func Unchanged(ctx context.Context, dir string, store *indexcache.Store) (key string, ok bool) {
+	root, _, err := FindRoot(dir)
+	if err != nil {
+		return "", false
+	}
+	h, _, ok := readPackHeader(store, root)
+	if !ok || h.Key == "" {
+		return "", false
+	}
+	paths, table, err := listFiles(ctx, root)
+	if err != nil || table.digest() != h.Listing || len(paths) != len(h.Files) {
+		return "", false
+	}
+	for i, st := range h.Files {
+		got, ok := statOf(st.Path)
+		if !ok || paths[i] != st.Path || got.size != st.Size || got.mtime != st.MTime || got.ino != st.Ino {
+			return "", false
+		}
+	}
+	config, _ := os.ReadFile(filepath.Join(root, ConfigFile))
+	if configDigest(config) != h.ConfigDigest {
+		return "", false
+	}
+	return h.Key, true
 }

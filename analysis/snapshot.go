@@ -86,6 +86,7 @@ type Snapshot struct {
 	files     map[string]*File
 	fs        *FSTable
 	model     *model
+	resultKey string
 }
 
 // Load indexes the repository containing dir: the topmost flake.nix above
@@ -114,7 +115,7 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 	}
 	cfg, cfgErr := LoadConfig(root)
 	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths)), fs: table}
-	known := readPack(opts.Index, root)
+	known, knownKey := readPack(opts.Index, root)
 	files, entries, changed, err := indexFilesWith(ctx, paths, known)
 	if err != nil {
 		return nil, err
@@ -131,13 +132,22 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 			table.setIgnored(ignored)
 		}
 	}
-	if opts.Index != nil && (changed || len(entries) != len(known)) {
+	configBytes, _ := os.ReadFile(filepath.Join(root, ConfigFile))
+	listing, config := table.digest(), configDigest(configBytes)
+	s.resultKey = resultKey(root, config, listing, entries)
+	if opts.Index != nil && (changed || len(entries) != len(known) || knownKey != s.resultKey) {
 		// Losing this write costs the next process time, not answers.
-		_ = writePack(opts.Index, root, entries)
+		_ = writePack(opts.Index, root, s.resultKey, listing, config, entries)
 	}
 	s.model = resolve(s)
 	return s, nil
 }
+
+// ResultKey names what the snapshot's model determines, when it was loaded
+// through the persistent index and matches the disk: callers store results
+// computed from it (diagnostics, plans) under it, and find them again with
+// Unchanged. It is "" for a snapshot with edits the disk does not hold.
+func (s *Snapshot) ResultKey() string { return s.resultKey }
 
 // indexFilesWith indexes paths, answering those whose stats (or content)
 // are unchanged since the pack known was written from the pack. It returns
@@ -336,6 +346,7 @@ func (s *Snapshot) withIndexed(f *File) *Snapshot {
 
 func (s *Snapshot) clone() *Snapshot {
 	n := *s
+	n.resultKey = "" // an edit the index does not describe
 	n.files = maps.Clone(s.files)
 	return &n
 }

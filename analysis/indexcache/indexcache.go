@@ -74,6 +74,9 @@ func (s *Store) path(key string) string {
 	return filepath.Join(s.dir, key[:2], key)
 }
 
+// PathOf is the file an entry is stored in, for tests that damage it.
+func (s *Store) PathOf(key string) string { return s.path(key) }
+
 // Get returns the entry stored under key. A missing, cut-short or corrupt
 // entry is a miss.
 func (s *Store) Get(key string) ([]byte, bool) {
