@@ -94,9 +94,9 @@ func TestIndexIgnoresDamagedPacks(t *testing.T) {
 	good, err := os.ReadFile(entry)
 	require.NoError(t, err)
 	for name, damaged := range map[string][]byte{
-		"empty":       nil,
-		"cut short":   good[:len(good)/2],
-		"a bit flips": flip(good, len(good)-3),
+		"empty":        nil,
+		"cut short":    good[:len(good)/2],
+		"a bit flips":  flip(good, len(good)-3),
 		"not an entry": []byte("hello"),
 	} {
 		t.Run(name, func(t *testing.T) {
