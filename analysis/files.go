@@ -120,6 +120,22 @@ func gitFiles(ctx context.Context, root string) (files []string, tracked map[str
 	return files, tracked, nil
 }
 
+// gitTracked lists the files git's index holds, from the index alone.
+func gitTracked(ctx context.Context, root string) ([]string, error) {
+	out, err := gitsafe.Output(ctx, root, "ls-files", "-z", "--cached", "--deduplicate")
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	prefix := root + string(filepath.Separator)
+	for _, rel := range bytes.Split(out, []byte{0}) {
+		if len(rel) > 0 && !hasSkippedDir(string(rel)) {
+			files = append(files, prefix+string(rel))
+		}
+	}
+	return files, nil
+}
+
 // gitIgnored lists what git ignores in the work tree at root, directories
 // whole.
 func gitIgnored(ctx context.Context, root string) ([]string, error) {

@@ -163,3 +163,50 @@ func waitWrites(t *testing.T, store *indexcache.Store, n int) {
 		}
 	}
 }
+
+// In a git work tree, Unchanged lists from git's index alone while no
+// directory and no ignore file changed, and still sees every change that
+// matters: a new untracked file, a removed one, an ignore rule.
+func TestUnchangedInAGitWorkTree(t *testing.T) {
+	root, store := indexFixture(t)
+	ctx := context.Background()
+	git := func(args ...string) {
+		cmd := exec.Command("git", append([]string{"-C", root, "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	git("init", "-q")
+	git("add", "-A")
+	git("commit", "-qm", "x")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "a", "untracked.nix"), []byte("{ }"), 0o644))
+	s, err := LoadWith(ctx, root, LoadOptions{Index: store})
+	require.NoError(t, err)
+	h, ok := readPackHeader(store, s.Root)
+	require.True(t, ok)
+	require.True(t, h.Git)
+	require.Equal(t, []string{filepath.Join(root, "a", "untracked.nix")}, h.Untracked)
+	_, _, quick := quickListing(ctx, s.Root, h)
+	require.True(t, quick, "nothing changed: git's index is enough")
+	key, ok := Unchanged(ctx, root, store)
+	require.True(t, ok)
+	require.Equal(t, s.ResultKey(), key)
+
+	for _, tc := range []struct {
+		name   string
+		change func()
+	}{
+		{"a new untracked file", func() { require.NoError(t, os.WriteFile(filepath.Join(root, "b", "new.nix"), []byte("{ }"), 0o644)) }},
+		{"an untracked file removed", func() { require.NoError(t, os.Remove(filepath.Join(root, "a", "untracked.nix"))) }},
+		{"an ignore rule", func() { require.NoError(t, os.WriteFile(filepath.Join(root, ".gitignore"), []byte("*.txt\n"), 0o644)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.change()
+			_, ok := Unchanged(ctx, root, store)
+			require.False(t, ok)
+			_, err := LoadWith(ctx, root, LoadOptions{Index: store})
+			require.NoError(t, err)
+			_, ok = Unchanged(ctx, root, store)
+			require.True(t, ok, "after loading again the index is current")
+		})
+	}
+}

@@ -3,10 +3,14 @@ package analysis
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/gob"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"syscall"
 
 	"github.com/monoflake/monoflake/analysis/indexcache"
@@ -22,8 +26,10 @@ import (
 // that facts of another version are never read.
 const factsVersion = "facts-1"
 
-// packHeader comes first in a pack, so that a process asking only
-// whether anything changed decodes the stats and not the facts.
+// packHeader is stored apart from the facts, so that a process asking
+// only whether anything changed reads the stats and not the facts. It
+// names the facts' entry by the hash of its content, so a header never
+// pairs with facts another process wrote.
 type packHeader struct {
 	Version string
 	Root    string
@@ -35,6 +41,14 @@ type packHeader struct {
 	Listing      string
 	ConfigDigest string
 	Files        []packStat
+	Facts        string // the facts' entry
+	// Git says the listing came from git; Untracked are the untracked
+	// files it listed, and Dirs and Ignores the stats of the directories
+	// and of the ignore files then: while none changed, no untracked file
+	// came or went, so git's index alone gives the listing.
+	Git       bool
+	Untracked []string
+	Dirs      []packStat
 }
 
 type packStat struct {
@@ -45,6 +59,7 @@ type packStat struct {
 	Hash  string
 }
 
+// packFile is one file of a pack, with its facts.
 type packFile struct {
 	Path  string
 	Size  int64
@@ -85,34 +100,36 @@ func packKey(root string) string {
 	return indexcache.Key("pack", factsVersion, exe, root)
 }
 
-// readPackHeader decodes the header of a repository's pack and returns the
-// decoder positioned at its facts.
-func readPackHeader(store *indexcache.Store, root string) (*packHeader, *gob.Decoder, bool) {
+// readPackHeader returns the header of a repository's pack.
+func readPackHeader(store *indexcache.Store, root string) (*packHeader, bool) {
 	if store == nil {
-		return nil, nil, false
+		return nil, false
 	}
 	data, ok := store.Get(packKey(root))
 	if !ok {
-		return nil, nil, false
+		return nil, false
 	}
-	dec := gob.NewDecoder(bytes.NewReader(data))
 	var h packHeader
-	if err := dec.Decode(&h); err != nil || h.Version != factsVersion || h.Root != root {
-		return nil, nil, false
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&h); err != nil || h.Version != factsVersion || h.Root != root {
+		return nil, false
 	}
-	return &h, dec, true
+	return &h, true
 }
 
 // readPack returns the files of a repository's pack by path, and the key
 // it was written with; nothing when there is no pack, or it cannot be
 // decoded.
 func readPack(store *indexcache.Store, root string) (map[string]*packFile, string) {
-	h, dec, ok := readPackHeader(store, root)
+	h, ok := readPackHeader(store, root)
+	if !ok {
+		return nil, ""
+	}
+	data, ok := store.Get(h.Facts)
 	if !ok {
 		return nil, ""
 	}
 	var facts []*facts
-	if err := dec.Decode(&facts); err != nil || len(facts) != len(h.Files) {
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&facts); err != nil || len(facts) != len(h.Files) {
 		return nil, ""
 	}
 	out := make(map[string]*packFile, len(h.Files))
@@ -122,22 +139,30 @@ func readPack(store *indexcache.Store, root string) (map[string]*packFile, strin
 	return out, h.Key
 }
 
-func writePack(store *indexcache.Store, root, key, listing, config string, files []packFile) error {
-	h := packHeader{Version: factsVersion, Root: root, Key: key, Listing: listing, ConfigDigest: config, Files: make([]packStat, len(files))}
+// writePack stores a repository's pack: the facts first, under the hash of
+// their content, then the header naming them.
+func writePack(store *indexcache.Store, h packHeader, files []packFile) error {
+	h.Version = factsVersion
+	h.Files = make([]packStat, len(files))
 	facts := make([]*facts, len(files))
 	for i, f := range files {
 		h.Files[i] = packStat{Path: f.Path, Size: f.Size, MTime: f.MTime, Ino: f.Ino, Hash: f.Hash}
 		facts[i] = f.Facts
 	}
-	var b bytes.Buffer
-	enc := gob.NewEncoder(&b)
-	if err := enc.Encode(h); err != nil {
+	var body bytes.Buffer
+	if err := gob.NewEncoder(&body).Encode(facts); err != nil {
 		return err
 	}
-	if err := enc.Encode(facts); err != nil {
+	sum := sha256.Sum256(body.Bytes())
+	h.Facts = indexcache.Key("facts", hex.EncodeToString(sum[:]))
+	if err := store.Put(h.Facts, body.Bytes()); err != nil {
 		return err
 	}
-	return store.Put(packKey(root), b.Bytes())
+	var head bytes.Buffer
+	if err := gob.NewEncoder(&head).Encode(h); err != nil {
+		return err
+	}
+	return store.Put(packKey(h.Root), head.Bytes())
 }
 
 func configDigest(config []byte) string {
@@ -164,12 +189,19 @@ func Unchanged(ctx context.Context, dir string, store *indexcache.Store) (key st
 	if err != nil {
 		return "", false
 	}
-	h, _, ok := readPackHeader(store, root)
+	h, ok := readPackHeader(store, root)
 	if !ok || h.Key == "" {
 		return "", false
 	}
-	paths, table, err := listFiles(ctx, root)
-	if err != nil || table.digest() != h.Listing || len(paths) != len(h.Files) {
+	paths, listing, ok := quickListing(ctx, root, h)
+	if !ok {
+		var table *FSTable
+		if paths, table, err = listFiles(ctx, root); err != nil {
+			return "", false
+		}
+		listing = table.digest()
+	}
+	if listing != h.Listing || len(paths) != len(h.Files) {
 		return "", false
 	}
 	for i, st := range h.Files {
@@ -183,4 +215,82 @@ func Unchanged(ctx context.Context, dir string, store *indexcache.Store) (key st
 		return "", false
 	}
 	return h.Key, true
+}
+
+// quickListing lists a git work tree from git's index alone, with the
+// untracked files the pack recorded, when no directory and no ignore file
+// changed since: then no untracked file came or went. It costs a stat per
+// directory instead of git's walk of the tree.
+func quickListing(ctx context.Context, root string, h *packHeader) (nix []string, digest string, ok bool) {
+	if !h.Git || len(h.Dirs) == 0 {
+		return nil, "", false
+	}
+	for _, d := range h.Dirs {
+		got, ok := statAny(d.Path)
+		if !ok || got.mtime != d.MTime || got.size != d.Size || got.ino != d.Ino {
+			return nil, "", false
+		}
+	}
+	tracked, err := gitTracked(ctx, root)
+	if err != nil {
+		return nil, "", false
+	}
+	table := NewFSTable(root, append(tracked, h.Untracked...), trackedSet(tracked), nil, true)
+	for _, p := range append(tracked, h.Untracked...) {
+		if strings.HasSuffix(p, ".nix") {
+			nix = append(nix, p)
+		}
+	}
+	sort.Strings(nix)
+	return nix, table.digest(), true
+}
+
+func trackedSet(paths []string) map[string]bool {
+	out := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		out[p] = true
+	}
+	return out
+}
+
+// statAny is statOf for directories too.
+func statAny(path string) (fileStat, bool) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fileStat{}, false
+	}
+	st := fileStat{size: info.Size(), mtime: info.ModTime().UnixNano()}
+	if sys, ok := info.Sys().(*syscall.Stat_t); ok {
+		st.ino = sys.Ino
+	}
+	return st, true
+}
+
+// listingStats records what quickListing needs: the untracked files, and
+// the stats of every directory and ignore file of the listing.
+func listingStats(table *FSTable, root string) (untracked []string, dirs []packStat) {
+	for p, e := range table.files {
+		if !e.tracked {
+			untracked = append(untracked, p)
+		}
+	}
+	sort.Strings(untracked)
+	watched := []string{root, filepath.Join(root, ".git", "info", "exclude")}
+	for d := range table.dirs {
+		watched = append(watched, d)
+	}
+	for p := range table.files {
+		if filepath.Base(p) == ".gitignore" {
+			watched = append(watched, p)
+		}
+	}
+	sort.Strings(watched)
+	for _, p := range watched {
+		if st, ok := statAny(p); ok {
+			dirs = append(dirs, packStat{Path: p, Size: st.size, MTime: st.mtime, Ino: st.ino})
+		} else {
+			dirs = append(dirs, packStat{Path: p, MTime: -1})
+		}
+	}
+	return untracked, dirs
 }

@@ -136,8 +136,12 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 	listing, config := table.digest(), configDigest(configBytes)
 	s.resultKey = resultKey(root, config, listing, entries)
 	if opts.Index != nil && (changed || len(entries) != len(known) || knownKey != s.resultKey) {
+		h := packHeader{Root: root, Key: s.resultKey, Listing: listing, ConfigDigest: config, Git: table.Git()}
+		if h.Git {
+			h.Untracked, h.Dirs = listingStats(table, root)
+		}
 		// Losing this write costs the next process time, not answers.
-		_ = writePack(opts.Index, root, s.resultKey, listing, config, entries)
+		_ = writePack(opts.Index, h, entries)
 	}
 	s.model = resolve(s)
 	return s, nil

@@ -14,9 +14,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/monoflake/monoflake/analysis/indexcache"
 	"github.com/monoflake/monoflake/evalcache"
 )
 
@@ -46,6 +48,26 @@ type cli struct {
 	// command itself, so they cannot drift apart. Every command parses its
 	// flags before it does anything else.
 	describe func(*flagSet)
+	// indexStore is the persistent index, opened on first use.
+	indexOnce  sync.Once
+	indexStore *indexcache.Store
+}
+
+// index is the persistent index in the cache folder, or nil when there is
+// no cache folder to keep it in (every file is then read).
+func (c *cli) index() *indexcache.Store {
+	c.indexOnce.Do(func() {
+		dir, err := indexcache.DefaultCacheDir(c.getenv)
+		if err != nil {
+			return
+		}
+		if store, err := indexcache.Open(indexcache.Dir(dir)); err == nil {
+			c.indexStore = store
+			// Trimming is housekeeping: its failure costs disk, not answers.
+			_ = store.TrimIfDue(30*24*time.Hour, 256<<20)
+		}
+	})
+	return c.indexStore
 }
 
 // command is one subcommand.
