@@ -193,14 +193,13 @@ func Unchanged(ctx context.Context, dir string, store *indexcache.Store) (key st
 	if !ok || h.Key == "" {
 		return "", false
 	}
-	paths, listing, ok := quickListing(ctx, root, h)
+	paths, table, ok := quickListing(ctx, root, h)
 	if !ok {
-		var table *FSTable
 		if paths, table, err = listFiles(ctx, root); err != nil {
 			return "", false
 		}
-		listing = table.digest()
 	}
+	listing := table.digest()
 	if listing != h.Listing || len(paths) != len(h.Files) {
 		return "", false
 	}
@@ -221,28 +220,28 @@ func Unchanged(ctx context.Context, dir string, store *indexcache.Store) (key st
 // untracked files the pack recorded, when no directory and no ignore file
 // changed since: then no untracked file came or went. It costs a stat per
 // directory instead of git's walk of the tree.
-func quickListing(ctx context.Context, root string, h *packHeader) (nix []string, digest string, ok bool) {
-	if !h.Git || len(h.Dirs) == 0 {
-		return nil, "", false
+func quickListing(ctx context.Context, root string, h *packHeader) (nix []string, table *FSTable, ok bool) {
+	if h == nil || !h.Git || len(h.Dirs) == 0 {
+		return nil, nil, false
 	}
 	for _, d := range h.Dirs {
 		got, ok := statAny(d.Path)
 		if !ok || got.mtime != d.MTime || got.size != d.Size || got.ino != d.Ino {
-			return nil, "", false
+			return nil, nil, false
 		}
 	}
 	tracked, err := gitTracked(ctx, root)
 	if err != nil {
-		return nil, "", false
+		return nil, nil, false
 	}
-	table := NewFSTable(root, append(tracked, h.Untracked...), trackedSet(tracked), nil, true)
-	for _, p := range append(tracked, h.Untracked...) {
-		if strings.HasSuffix(p, ".nix") {
+	all := append(tracked, h.Untracked...)
+	for _, p := range all {
+		if strings.HasSuffix(p, ".nix") && keepFile(root, p) {
 			nix = append(nix, p)
 		}
 	}
 	sort.Strings(nix)
-	return nix, table.digest(), true
+	return nix, NewFSTable(root, all, trackedSet(tracked), nil, true), true
 }
 
 func trackedSet(paths []string) map[string]bool {

@@ -87,6 +87,10 @@ type Snapshot struct {
 	fs        *FSTable
 	model     *model
 	resultKey string
+	// paths are the files' paths, sorted once: the model walks them in
+	// order many times.
+	pathsOnce *sync.Once
+	paths     []string
 }
 
 // Load indexes the repository containing dir: the topmost flake.nix above
@@ -109,12 +113,17 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 	if err != nil {
 		return nil, err
 	}
-	paths, table, err := listFiles(ctx, root)
-	if err != nil {
-		return nil, err
+	// While nothing moved since the index was written, git's index alone
+	// lists the repository.
+	header, _ := readPackHeader(opts.Index, root)
+	paths, table, quick := quickListing(ctx, root, header)
+	if !quick {
+		if paths, table, err = listFiles(ctx, root); err != nil {
+			return nil, err
+		}
 	}
 	cfg, cfgErr := LoadConfig(root)
-	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths)), fs: table}
+	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths)), fs: table, pathsOnce: &sync.Once{}}
 	known, knownKey := readPack(opts.Index, root)
 	files, entries, changed, err := indexFilesWith(ctx, paths, known)
 	if err != nil {
@@ -351,6 +360,7 @@ func (s *Snapshot) withIndexed(f *File) *Snapshot {
 func (s *Snapshot) clone() *Snapshot {
 	n := *s
 	n.resultKey = "" // an edit the index does not describe
+	n.pathsOnce, n.paths = &sync.Once{}, nil
 	n.files = maps.Clone(s.files)
 	return &n
 }
@@ -358,14 +368,20 @@ func (s *Snapshot) clone() *Snapshot {
 // File returns the indexed file at path, or nil.
 func (s *Snapshot) File(path string) *File { return s.files[filepath.Clean(path)] }
 
-// Files returns the paths of every indexed file, sorted.
+// Files returns the paths of every indexed file, sorted. The slice is
+// shared: callers must not change it.
 func (s *Snapshot) Files() []string {
-	out := make([]string, 0, len(s.files))
-	for p := range s.files {
-		out = append(out, p)
+	if s.pathsOnce == nil {
+		s.pathsOnce = &sync.Once{} // a snapshot built by hand
 	}
-	sort.Strings(out)
-	return out
+	s.pathsOnce.Do(func() {
+		s.paths = make([]string, 0, len(s.files))
+		for p := range s.files {
+			s.paths = append(s.paths, p)
+		}
+		sort.Strings(s.paths)
+	})
+	return s.paths
 }
 
 // Components returns the components, sorted by name.
