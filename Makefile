@@ -50,6 +50,11 @@ lint: $(GRAMMAR)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(GOPKGS)
 
+# The real flake-parts and nixpkgs lib (../shared/nixlibs, when present):
+# tests and benchmarks that need them skip, saying so, without them.
+NIXLIBS ?= ../shared/nixlibs
+export MONOFLAKE_NIXLIBS = $(abspath $(NIXLIBS))
+
 test-go: $(GRAMMAR)
 	$(GO) test -race -count=1 -timeout 20m $(GOPKGS)
 

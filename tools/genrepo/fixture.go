@@ -68,21 +68,30 @@ func readFixtureLibraries(fixture string) ([]library, error) {
 	return append(libs, library{path: fixtureLockFile, data: lock}), nil
 }
 
-// defaultFixture finds testdata/monorepo by walking up from the working
-// directory to the monoflake module root, which is where `go test` puts
-// every package's tests and where the command is normally run.
+// defaultFixture is testdata/monorepo of the monoflake module.
 func defaultFixture() (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", fmt.Errorf("%w, so the fixture monorepo must be given (Options.Fixture, or -fixture)", err)
+	}
+	return filepath.Join(root, "testdata", "monorepo"), nil
+}
+
+// moduleRoot finds the monoflake module root by walking up from the working
+// directory, which is where `go test` puts every package's tests and where
+// the command is normally run.
+func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("find the working directory: %w", err)
 	}
 	for {
 		if isModuleRoot(dir) {
-			return filepath.Join(dir, "testdata", "monorepo"), nil
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("the working directory is not inside the monoflake module, so the fixture monorepo must be given (Options.Fixture, or -fixture)")
+			return "", errors.New("the working directory is not inside the monoflake module")
 		}
 		dir = parent
 	}

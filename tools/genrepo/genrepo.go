@@ -5,8 +5,10 @@
 // ./nix/pkgs.nix and every component's ./cNNNN/nix/outputs.nix, the fixture's
 // in-repo Nix libraries (copied from its nix/ folder when generating, so the
 // two never drift apart), and per component three Nix files that reference a
-// few lower-numbered components. Everything is a function of Options: the same
-// options give byte-identical trees and, with Git, the same commit.
+// few lower-numbered components. With Options.NixLibs the flake uses the real
+// flake-parts and nixpkgs lib as inputs instead of the fixture's look-alike.
+// Everything is a function of Options: the same options give byte-identical
+// trees and, with Git, the same commit.
 //
 // Generated repositories are for benchmarks and tests; they are never
 // committed.
@@ -18,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // DefaultDependencies is how many components one component references at most
@@ -48,6 +51,15 @@ type Options struct {
 	// testdata/monorepo of the monoflake module that holds the working
 	// directory, which is what tests and benchmarks anywhere in the module get.
 	Fixture string
+	// NixLibs, when set, is a folder holding the real flake-parts and
+	// nixpkgs lib (folders flake-parts and nixpkgs-lib, as FindNixLibs
+	// finds them). The flake then takes them as inputs in place of the
+	// fixture's look-alike, copied into InputsDir and locked by nix, so
+	// generating needs nix.
+	NixLibs string
+	// InputsDir is the folder, empty or new and outside the repository,
+	// that the libraries of NixLibs are copied into.
+	InputsDir string
 }
 
 // BlobPath is where the large binary file of Options.BlobBytes is written,
@@ -136,8 +148,19 @@ func GenerateContext(ctx context.Context, dir string, opt Options) (*Repo, error
 	if err != nil {
 		return nil, err
 	}
+	var in *flakeInputs
+	if opt.NixLibs != "" {
+		if inside(opt.InputsDir, root) {
+			return nil, fmt.Errorf("the libraries' folder %s is inside the repository; copy them elsewhere", opt.InputsDir)
+		}
+		inputs, lock, err := copyInputs(ctx, opt.NixLibs, opt.InputsDir)
+		if err != nil {
+			return nil, err
+		}
+		in, libs = &inputs, withRealLibraries(libs, lock)
+	}
 	p := newPlan(opt)
-	repo, err := write(ctx, root, p, libs)
+	repo, err := write(ctx, root, p, libs, in)
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +170,16 @@ func GenerateContext(ctx context.Context, dir string, opt Options) (*Repo, error
 		}
 	}
 	return repo, nil
+}
+
+// inside reports whether path is root or below it.
+func inside(path, root string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil || path == "" {
+		return false
+	}
+	rel, err := filepath.Rel(root, abs)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // prepareRoot makes dir absolute and refuses to write over existing files, so

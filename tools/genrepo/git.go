@@ -48,20 +48,26 @@ func commitAll(ctx context.Context, root string) error {
 }
 
 func runGit(ctx context.Context, root string, args ...string) error {
-	cmd := exec.CommandContext(ctx, "git", gitArgs(args...)...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(),
-		"GIT_AUTHOR_NAME=genrepo", "GIT_AUTHOR_EMAIL=genrepo@example.invalid", "GIT_AUTHOR_DATE="+commitDate,
-		"GIT_COMMITTER_NAME=genrepo", "GIT_COMMITTER_EMAIL=genrepo@example.invalid", "GIT_COMMITTER_DATE="+commitDate,
+	return run(ctx, root, []string{
+		"GIT_AUTHOR_NAME=genrepo", "GIT_AUTHOR_EMAIL=genrepo@example.invalid", "GIT_AUTHOR_DATE=" + commitDate,
+		"GIT_COMMITTER_NAME=genrepo", "GIT_COMMITTER_EMAIL=genrepo@example.invalid", "GIT_COMMITTER_DATE=" + commitDate,
 		"GIT_CONFIG_NOSYSTEM=1",
-	)
-	// Git may start helpers of its own; cancelling kills the whole group.
+	}, "git "+args[0], "git", gitArgs(args...)...)
+}
+
+// run runs a tool in dir with more environment variables; what names the
+// command in an error. Git and nix start helpers of their own; cancelling
+// kills the whole process group.
+func run(ctx context.Context, dir string, env []string, what, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("git %s in %s: %w: %s", args[0], root, err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("%s in %s: %w: %s", what, dir, err, strings.TrimSpace(stderr.String()))
 	}
 	return nil
 }

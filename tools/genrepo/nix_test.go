@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -30,11 +31,26 @@ type devEnv struct {
 
 // TestShellsEvaluate evaluates every generated devShell with the real nix,
 // in flake mode from the committed git tree, and checks that each one
-// carries its own settings and those of the shells it takes inputs from.
+// carries its own settings and those of the shells it takes inputs from:
+// with the fixture's flake-parts look-alike, and with the real flake-parts
+// and nixpkgs lib as inputs.
 func TestShellsEvaluate(t *testing.T) {
 	requireTool(t, "git")
 	requireTool(t, "nix")
-	opt := Options{Components: 10, Git: true}
+	t.Setenv("NIX_CONFIG", nixConfig)
+	t.Run("look-alike", func(t *testing.T) {
+		testShellsEvaluate(t, Options{Components: 10, Git: true})
+	})
+	t.Run("real libraries", func(t *testing.T) {
+		libs, err := FindNixLibs()
+		if err != nil {
+			t.Skipf("skipping the real flake-parts: %v", err)
+		}
+		testShellsEvaluate(t, Options{Components: 10, Git: true, NixLibs: libs, InputsDir: t.TempDir()})
+	})
+}
+
+func testShellsEvaluate(t *testing.T, opt Options) {
 	repo, err := Generate(t.TempDir(), opt)
 	require.NoError(t, err)
 	p := newPlan(opt)
@@ -145,4 +161,60 @@ func runNix(t *testing.T, dir string, args ...string) []byte {
 		}
 		require.NoError(t, err, "nix %s: %s", strings.Join(args, " "), stderr.String())
 	}
+}
+
+// TestGenerateRealLibraries checks the tree a repository using the real
+// libraries gets: inputs outside it, locked by content (so the lock is the
+// same wherever they are copied), and no look-alike left behind.
+func TestGenerateRealLibraries(t *testing.T) {
+	requireTool(t, "git")
+	requireTool(t, "nix")
+	t.Setenv("NIX_CONFIG", nixConfig)
+	libs, err := FindNixLibs()
+	if err != nil {
+		t.Skipf("skipping the real flake-parts: %v", err)
+	}
+	type locked struct {
+		NarHash string `json:"narHash"`
+		Rev     string `json:"rev"`
+		Type    string `json:"type"`
+	}
+	lockOf := func(root string) map[string]locked {
+		var lock struct {
+			Nodes map[string]struct {
+				Locked locked `json:"locked"`
+			} `json:"nodes"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(readFile(t, root, "flake.lock")), &lock))
+		out := map[string]locked{}
+		for name, n := range lock.Nodes {
+			if name != "root" {
+				out[name] = n.Locked
+			}
+		}
+		return out
+	}
+	var locks []map[string]locked
+	for range 2 {
+		inputs := t.TempDir()
+		repo, err := Generate(t.TempDir(), Options{Components: 3, Git: true, NixLibs: libs, InputsDir: inputs})
+		require.NoError(t, err)
+		flake := readFile(t, repo.Root, "flake.nix")
+		require.Contains(t, flake, `flake-parts.url = "git+file://`+inputs+`/flake-parts";`)
+		require.Contains(t, flake, `nixpkgs-lib.url = "path:`+inputs+`/nixpkgs-lib";`)
+		require.Contains(t, flake, `flake-parts.inputs.nixpkgs-lib.follows = "nixpkgs-lib";`)
+		require.NoFileExists(t, filepath.Join(repo.Root, filepath.FromSlash(lookAlike)))
+		require.Empty(t, git(t, repo.Root, "status", "--porcelain", "--untracked-files=all"))
+		require.DirExists(t, filepath.Join(inputs, "flake-parts", ".git"))
+		locks = append(locks, lockOf(repo.Root))
+	}
+	require.Equal(t, "git", locks[0]["flake-parts"].Type)
+	require.Equal(t, "path", locks[0]["nixpkgs-lib"].Type)
+	require.Equal(t, locks[0], locks[1])
+
+	_, err = Generate(filepath.Join(t.TempDir(), "repo"), Options{Components: 1, NixLibs: libs})
+	require.ErrorContains(t, err, "need a folder to be copied into")
+	root := filepath.Join(t.TempDir(), "repo")
+	_, err = Generate(root, Options{Components: 1, NixLibs: libs, InputsDir: filepath.Join(root, "inputs")})
+	require.ErrorContains(t, err, "inside the repository")
 }

@@ -31,7 +31,7 @@ type tree struct {
 // write puts every file of the plan below root. Components are written
 // concurrently: each one's content depends only on the plan, so the order
 // of writing does not change the result.
-func write(ctx context.Context, root string, p *plan, libs []library) (*Repo, error) {
+func write(ctx context.Context, root string, p *plan, libs []library, in *flakeInputs) (*Repo, error) {
 	tmpl, err := template.ParseFS(templateFiles, "templates/*.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("parse the file templates: %w", err)
@@ -46,7 +46,7 @@ func write(ctx context.Context, root string, p *plan, libs []library) (*Repo, er
 		repo.Blob = BlobPath
 		wp.Go(func(ctx context.Context) error { return t.writeBlob(ctx, BlobPath, p.blobBytes, p.seed) })
 	}
-	wp.Go(func(context.Context) error { return t.writeTop(p, libs) })
+	wp.Go(func(context.Context) error { return t.writeTop(p, libs, in) })
 	for _, c := range p.components {
 		repo.Components = append(repo.Components, Component{
 			Name:         c.name,
@@ -68,13 +68,17 @@ func write(ctx context.Context, root string, p *plan, libs []library) (*Repo, er
 	return repo, nil
 }
 
-// writeTop writes flake.nix and the fixture's libraries.
-func (t *tree) writeTop(p *plan, libs []library) error {
-	components := make([]string, len(p.components))
+// writeTop writes flake.nix and the fixture's libraries. The flake takes the
+// real libraries as inputs when in is set, else the fixture's look-alike.
+func (t *tree) writeTop(p *plan, libs []library, in *flakeInputs) error {
+	top := struct {
+		Components []string
+		Inputs     *flakeInputs
+	}{make([]string, len(p.components)), in}
 	for i, c := range p.components {
-		components[i] = c.name
+		top.Components[i] = c.name
 	}
-	if err := t.writeTemplate("flake.nix", "flake.nix.tmpl", components); err != nil {
+	if err := t.writeTemplate("flake.nix", "flake.nix.tmpl", top); err != nil {
 		return err
 	}
 	for _, l := range libs {

@@ -2,6 +2,7 @@
 // same one genrepo.Generate writes for the same flags.
 //
 //	go run ./tools/genrepo/cmd/genrepo -components 5000 -git /tmp/big
+//	go run ./tools/genrepo/cmd/genrepo -components 5000 -git -nixlibs ../shared/nixlibs -inputs /tmp/big-inputs /tmp/big
 package main
 
 import (
@@ -23,6 +24,8 @@ func main() {
 	flag.IntVar(&opt.NonNixFiles, "non-nix-files", 0, "how many extra files that are not Nix to spread over the components")
 	flag.Int64Var(&opt.BlobBytes, "blob-bytes", 0, "size of one large binary file at "+genrepo.BlobPath+" (0: none)")
 	flag.BoolVar(&opt.Git, "git", false, "make the repository a git work tree with everything committed")
+	flag.StringVar(&opt.NixLibs, "nixlibs", "", "folder of the real flake-parts and nixpkgs-lib to use as the flake's inputs (default: the fixture's look-alike)")
+	flag.StringVar(&opt.InputsDir, "inputs", "", "folder, empty or new, that -nixlibs is copied into")
 	flag.StringVar(&opt.Fixture, "fixture", "", "fixture monorepo whose nix/ folder is copied (default: testdata/monorepo of the module around the working directory)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: genrepo [flags] DIR\n\nWrites a synthetic Nix flake monorepo into DIR, which must be empty or new.\n\n")
