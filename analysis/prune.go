@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -50,8 +51,13 @@ func PrunedFlake(s *Snapshot, c *Component) (src []byte, modules []string, err e
 	}
 	p := pruner{s: s, needed: needed, dir: s.Root}
 	var edits []TextEdit
+	spans := make([]syntax.Span, len(mod.Imports))
+	for i, imp := range mod.Imports {
+		spans[i] = imp.Span
+	}
+	nodes := nodesSpanned(f.Tree(), spans)
 	for _, imp := range mod.Imports {
-		el := nodeSpanned(f.Tree(), imp.Span)
+		el := nodes[imp.Span]
 		if !el.Valid() {
 			return nil, nil, errors.New("the root flake's imports cannot be matched to its text")
 		}
@@ -63,16 +69,9 @@ func PrunedFlake(s *Snapshot, c *Component) (src []byte, modules []string, err e
 		modules = append(modules, kept...)
 	}
 	// Every other relative path of flake.nix becomes absolute.
-	covered := func(n syntax.Node) bool {
-		for _, imp := range mod.Imports {
-			if n.Start() >= imp.Span.Start && n.End() <= imp.Span.End {
-				return true
-			}
-		}
-		return false
-	}
+	covered := coverage(spans)
 	f.Tree().Root().Walk(func(n syntax.Node) bool {
-		if covered(n) {
+		if covered(n.Span()) {
 			return false
 		}
 		if n.Kind() == syntax.Path {
@@ -212,20 +211,44 @@ func (p *pruner) onlyOutputs(file string) bool {
 	return true
 }
 
-// nodeSpanned finds the outermost node with exactly span.
-func nodeSpanned(t *syntax.Tree, span syntax.Span) syntax.Node {
-	var found syntax.Node
+// nodesSpanned finds the outermost named node with exactly each span, in
+// one walk: a flake imports thousands of modules, and a walk per import
+// made pruning quadratic in their number.
+func nodesSpanned(t *syntax.Tree, spans []syntax.Span) map[syntax.Span]syntax.Node {
+	want := make(map[syntax.Span]bool, len(spans))
+	for _, sp := range spans {
+		want[sp] = true
+	}
+	found := make(map[syntax.Span]syntax.Node, len(spans))
 	t.Root().Walk(func(n syntax.Node) bool {
-		if found.Valid() || n.End() < span.Start || n.Start() > span.End {
-			return false
-		}
-		if n.Span() == span && n.Named() {
-			found = n
-			return false
+		if sp := n.Span(); want[sp] && n.Named() {
+			if _, seen := found[sp]; !seen {
+				found[sp] = n // the walk is pre-order: the outermost comes first
+			}
 		}
 		return true
 	})
 	return found
+}
+
+// coverage returns whether a span lies within one of spans, answered by a
+// binary search over the spans sorted by start, each with the furthest end
+// of those that start no later.
+func coverage(spans []syntax.Span) func(syntax.Span) bool {
+	sorted := slices.Clone(spans)
+	slices.SortFunc(sorted, func(a, b syntax.Span) int { return cmp.Compare(a.Start, b.Start) })
+	reach := make([]int, len(sorted))
+	for i, sp := range sorted {
+		reach[i] = sp.End
+		if i > 0 {
+			reach[i] = max(reach[i], reach[i-1])
+		}
+	}
+	return func(n syntax.Span) bool {
+		// The spans that start no later than n are sorted[:i].
+		i := sort.Search(len(sorted), func(i int) bool { return sorted[i].Start > n.Start })
+		return i > 0 && reach[i-1] >= n.End
+	}
 }
 
 // literalPath resolves a path literal without interpolation.
