@@ -63,7 +63,7 @@ func BenchmarkIndex(b *testing.B) {
 	ctx := context.Background()
 	repo, err := genrepo.Generate(filepath.Join(b.TempDir(), "repo"), genrepo.Options{Components: n, Git: true})
 	require.NoError(b, err)
-	files, _, err := listFiles(ctx, repo.Root)
+	files, _, _, err := listFiles(ctx, repo.Root)
 	require.NoError(b, err)
 
 	const rounds = 5

@@ -62,7 +62,8 @@ func skipDir(name string) bool {
 // itself lists them, which honours every ignore rule and lists ignored
 // entries without descending into them; elsewhere the tree is walked.
 // Symlinks are kept only when they stay inside the repository.
-func listFiles(ctx context.Context, root string) ([]string, *FSTable, error) {
+// stats holds the .nix files' stats that the listing learned.
+func listFiles(ctx context.Context, root string) (nix []string, stats map[string]fileStat, table *FSTable, err error) {
 	files, tracked, err := gitFiles(ctx, root)
 	isGit := err == nil
 	if err != nil {
@@ -70,22 +71,22 @@ func listFiles(ctx context.Context, root string) ([]string, *FSTable, error) {
 		tracked = nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	var nix []string
+	stats = map[string]fileStat{}
 	kept := files[:0]
 	for _, f := range files {
 		if !strings.HasSuffix(f, ".nix") {
 			kept = append(kept, f)
 			continue
 		}
-		if keepFile(root, f) {
+		if keepListed(root, f, stats) {
 			kept = append(kept, f)
 			nix = append(nix, f)
 		}
 	}
 	sort.Strings(nix)
-	return nix, NewFSTable(root, kept, tracked, nil, isGit), nil
+	return nix, stats, NewFSTable(root, kept, tracked, nil, isGit), nil
 }
 
 // gitFiles asks git for every file of the work tree at root, tracked and
@@ -194,6 +195,21 @@ func walkFiles(ctx context.Context, root string) ([]string, error) {
 		return nil, fmt.Errorf("walk %s: %w", root, err)
 	}
 	return files, nil
+}
+
+// keepListed is keepFile for a listed file, which records in stats what
+// the same system call tells of a regular file: the index compares those
+// stats, and a second stat of every file cost as much as the first.
+func keepListed(root, p string, stats map[string]fileStat) bool {
+	info, err := os.Lstat(p)
+	if err != nil {
+		return true // reported as unreadable when read
+	}
+	if info.Mode().IsRegular() {
+		stats[p] = statFromInfo(info)
+		return true
+	}
+	return keepFile(root, p)
 }
 
 // keepFile drops symlinks that lead out of the repository or nowhere.

@@ -185,7 +185,7 @@ func TestUnchangedInAGitWorkTree(t *testing.T) {
 	require.True(t, ok)
 	require.True(t, h.Git)
 	require.Equal(t, []string{filepath.Join(root, "a", "untracked.nix")}, h.Untracked)
-	_, _, quick := quickListing(ctx, s.Root, h)
+	_, _, _, quick := quickListing(ctx, s.Root, h)
 	require.True(t, quick, "nothing changed: git's index is enough")
 	key, ok := Unchanged(ctx, root, store)
 	require.True(t, ok)

@@ -81,11 +81,23 @@ func statOf(path string) (fileStat, bool) {
 	if err != nil || !info.Mode().IsRegular() {
 		return fileStat{}, false
 	}
+	return statFromInfo(info), true
+}
+
+// listedStat is a file's stats as the listing learned them, else statOf.
+func listedStat(path string, listed map[string]fileStat) (fileStat, bool) {
+	if st, ok := listed[path]; ok {
+		return st, true
+	}
+	return statOf(path)
+}
+
+func statFromInfo(info os.FileInfo) fileStat {
 	st := fileStat{size: info.Size(), mtime: info.ModTime().UnixNano()}
 	if sys, ok := info.Sys().(*syscall.Stat_t); ok {
 		st.ino = sys.Ino
 	}
-	return st, true
+	return st
 }
 
 // packKey names a repository's pack: its root, the facts' version and the
@@ -193,9 +205,9 @@ func Unchanged(ctx context.Context, dir string, store *indexcache.Store) (key st
 	if !ok || h.Key == "" {
 		return "", false
 	}
-	paths, table, ok := quickListing(ctx, root, h)
+	paths, stats, table, ok := quickListing(ctx, root, h)
 	if !ok {
-		if paths, table, err = listFiles(ctx, root); err != nil {
+		if paths, stats, table, err = listFiles(ctx, root); err != nil {
 			return "", false
 		}
 	}
@@ -204,7 +216,7 @@ func Unchanged(ctx context.Context, dir string, store *indexcache.Store) (key st
 		return "", false
 	}
 	for i, st := range h.Files {
-		got, ok := statOf(st.Path)
+		got, ok := listedStat(st.Path, stats)
 		if !ok || paths[i] != st.Path || got.size != st.Size || got.mtime != st.MTime || got.ino != st.Ino {
 			return "", false
 		}
@@ -220,28 +232,29 @@ func Unchanged(ctx context.Context, dir string, store *indexcache.Store) (key st
 // untracked files the pack recorded, when no directory and no ignore file
 // changed since: then no untracked file came or went. It costs a stat per
 // directory instead of git's walk of the tree.
-func quickListing(ctx context.Context, root string, h *packHeader) (nix []string, table *FSTable, ok bool) {
+func quickListing(ctx context.Context, root string, h *packHeader) (nix []string, stats map[string]fileStat, table *FSTable, ok bool) {
 	if h == nil || !h.Git || len(h.Dirs) == 0 {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	for _, d := range h.Dirs {
 		got, ok := statAny(d.Path)
 		if !ok || got.mtime != d.MTime || got.size != d.Size || got.ino != d.Ino {
-			return nil, nil, false
+			return nil, nil, nil, false
 		}
 	}
 	tracked, err := gitTracked(ctx, root)
 	if err != nil {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	all := append(tracked, h.Untracked...)
+	stats = make(map[string]fileStat, len(h.Files))
 	for _, p := range all {
-		if strings.HasSuffix(p, ".nix") && keepFile(root, p) {
+		if strings.HasSuffix(p, ".nix") && keepListed(root, p, stats) {
 			nix = append(nix, p)
 		}
 	}
 	sort.Strings(nix)
-	return nix, NewFSTable(root, all, trackedSet(tracked), nil, true), true
+	return nix, stats, NewFSTable(root, all, trackedSet(tracked), nil, true), true
 }
 
 func trackedSet(paths []string) map[string]bool {
@@ -258,11 +271,7 @@ func statAny(path string) (fileStat, bool) {
 	if err != nil {
 		return fileStat{}, false
 	}
-	st := fileStat{size: info.Size(), mtime: info.ModTime().UnixNano()}
-	if sys, ok := info.Sys().(*syscall.Stat_t); ok {
-		st.ino = sys.Ino
-	}
-	return st, true
+	return statFromInfo(info), true
 }
 
 // listingStats records what quickListing needs: the untracked files, and

@@ -116,16 +116,16 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 	// While nothing moved since the index was written, git's index alone
 	// lists the repository.
 	header, _ := readPackHeader(opts.Index, root)
-	paths, table, quick := quickListing(ctx, root, header)
+	paths, stats, table, quick := quickListing(ctx, root, header)
 	if !quick {
-		if paths, table, err = listFiles(ctx, root); err != nil {
+		if paths, stats, table, err = listFiles(ctx, root); err != nil {
 			return nil, err
 		}
 	}
 	cfg, cfgErr := LoadConfig(root)
 	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths)), fs: table, pathsOnce: &sync.Once{}}
 	known, knownKey := readPack(opts.Index, root)
-	files, entries, changed, err := indexFilesWith(ctx, paths, known)
+	files, entries, changed, err := indexFilesWith(ctx, paths, stats, known)
 	if err != nil {
 		return nil, err
 	}
@@ -163,9 +163,10 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 func (s *Snapshot) ResultKey() string { return s.resultKey }
 
 // indexFilesWith indexes paths, answering those whose stats (or content)
-// are unchanged since the pack known was written from the pack. It returns
-// the files, the pack entries to keep, and whether any entry changed.
-func indexFilesWith(ctx context.Context, paths []string, known map[string]*packFile) ([]*File, []packFile, bool, error) {
+// are unchanged since the pack known was written from the pack; listed
+// holds stats the listing learned. It returns the files, the pack entries
+// to keep, and whether any entry changed.
+func indexFilesWith(ctx context.Context, paths []string, listed map[string]fileStat, known map[string]*packFile) ([]*File, []packFile, bool, error) {
 	out := make([]*File, len(paths))
 	entries := make([]*packFile, len(paths))
 	fresh := make([]bool, len(paths))
@@ -189,7 +190,7 @@ func indexFilesWith(ctx context.Context, paths []string, known map[string]*packF
 					return err
 				}
 				path := paths[i]
-				st, statOK := statOf(path)
+				st, statOK := listedStat(path, listed)
 				if k := known[path]; k != nil && statOK && k.Size == st.size && k.MTime == st.mtime && k.Ino == st.ino {
 					out[i], entries[i] = fromPack(path, k), k
 					continue
