@@ -103,6 +103,10 @@ type importFact struct {
 	Why      string // importExternal, importUnknown
 	// Partition names the flake-parts partition the entry imports into.
 	Partition string
+	// Input and Attr name a module of a flake input (importExternal):
+	// inputs.treefmt-nix.flakeModule is treefmt-nix, [flakeModule].
+	Input string
+	Attr  []string
 }
 
 // flakeFacts is what a flake.nix declares.

@@ -15,13 +15,20 @@ import (
 	"github.com/monoflake/monoflake/analysis/gitsafe"
 )
 
-// maxFileSize bounds what is read of one .nix file; larger files are
-// reported instead of parsed (generated lock-like files, mistakes).
-const maxFileSize = 32 << 20
+// MaxFileSize bounds what is read of one .nix file: a larger file (a
+// generated package set, a mistake) is reported with one warning instead of
+// parsed, in the command line and the server alike, so that memory stays
+// proportional to what is analysed (a parse holds about 90 bytes a byte).
+const MaxFileSize = 8 << 20
+
+// ErrNoRepository is wrapped by FindRoot's error for a folder in no flake
+// and no git work tree: indexing it could mean indexing a whole disk.
+var ErrNoRepository = errors.New("not in a repository")
 
 // FindRoot returns the repository root for dir: the topmost directory
 // holding a flake.nix, searching dir and its parents up to the enclosing git
-// repository. ok is false when there is no flake.nix at all.
+// repository. ok is false when there is no flake.nix at all; then dir must
+// be in a git work tree, which bounds what is indexed.
 func FindRoot(dir string) (root string, ok bool, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -35,13 +42,21 @@ func FindRoot(dir string) (root string, ok bool, err error) {
 		abs = filepath.Dir(abs)
 	}
 	root = abs
+	inGit := false
 	for d := abs; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "flake.nix")); err == nil {
 			root, ok = d, true
 		}
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil || filepath.Dir(d) == d {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			inGit = true
 			break
 		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if !ok && !inGit {
+		return "", false, fmt.Errorf("%s is %w: there is no flake.nix in it or above it, and it is in no git work tree, so monoflake would not know where the repository ends", dir, ErrNoRepository)
 	}
 	return root, ok, nil
 }
@@ -253,8 +268,8 @@ func readNixFile(p string) ([]byte, error) {
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("not a regular file")
 	}
-	if info.Size() > maxFileSize {
-		return nil, fmt.Errorf("file is %d MB, larger than the %d MB monoflake reads", info.Size()>>20, maxFileSize>>20)
+	if info.Size() > MaxFileSize {
+		return nil, fmt.Errorf("file is %.1f MB, larger than the %d MB monoflake reads", float64(info.Size())/(1<<20), MaxFileSize>>20)
 	}
 	src := make([]byte, info.Size())
 	n, err := io.ReadFull(f, src)

@@ -1,20 +1,24 @@
 package lsp
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/segmentio/encoding/json"
 	"go.lsp.dev/protocol"
 
+	"github.com/monoflake/monoflake/analysis"
 	"github.com/monoflake/monoflake/analysis/syntax"
 )
 
-// maxDocument bounds an editor buffer the server parses. It matches the
-// largest file analysis reads from disk; a bigger buffer is left out of the
-// model rather than stalling every keystroke.
-const maxDocument = 32 << 20
+// maxDocument bounds an editor buffer the server parses: the largest file
+// analysis reads from disk, so the command line and the server skip the
+// same files. A bigger buffer is left out of the model rather than
+// stalling every keystroke.
+const maxDocument = analysis.MaxFileSize
 
 // document is an open editor buffer. Documents are replaced, never
 // changed, so the publisher can read a version while the read loop edits.
@@ -23,6 +27,12 @@ type document struct {
 	uri     protocol.DocumentURI // as the client spelled it, for publishing back
 	version int32
 	doc     *syntax.Document
+}
+
+// onDisk reports whether the buffer holds what its file on disk holds.
+func (d *document) onDisk() bool {
+	data, err := os.ReadFile(d.path)
+	return err == nil && bytes.Equal(data, d.doc.Tree.Src)
 }
 
 // isNixFile reports whether the server models a buffer: other languages

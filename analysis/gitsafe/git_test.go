@@ -251,3 +251,14 @@ func processGone(pid string) bool {
 	i := strings.LastIndexByte(string(stat), ')')
 	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }
+
+func TestComplaint(t *testing.T) {
+	for _, tc := range []struct{ stderr, want string }{
+		{"fatal: not a git repository (or any of the parent directories): .git\n", "not a git repository (or any of the parent directories): .git"},
+		{"The following paths are ignored by one of your .gitignore files:\nignored.nix\nhint: Use -f if you really want to add them.\nhint: \"git config advice.addIgnoredFile false\"\n", "The following paths are ignored by one of your .gitignore files:"},
+		{"warning: something\nerror: pathspec 'x' did not match any file(s) known to git\n", "pathspec 'x' did not match any file(s) known to git"},
+		{"", ""},
+	} {
+		require.Equal(t, tc.want, complaint([]byte(tc.stderr)), tc.stderr)
+	}
+}

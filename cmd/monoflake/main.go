@@ -124,6 +124,13 @@ directory is NAME.`,
 			doc: `Positions are FILE:LINE:COL, with a 1-based line and byte column. Exit status:
 0 without errors, 1 with errors, 2 when the command could not run.`,
 			run: runCheck},
+		{name: "fix", synopsis: "[--all] [--dry-run] [DIR]", group: groupQueries,
+			summary: "apply the quick fixes of the diagnostics",
+			doc: `Without --all, only the one obvious fix of a diagnostic is applied: an unknown
+output becomes the close match the diagnostic names. --all also adds orphan
+modules to an imports list, creates missing modules from a template and adds
+untracked files to git. --dry-run says what would change and changes nothing.`,
+			run: runFix},
 		{name: "definition", synopsis: "[--json] FILE:LINE:COL", group: groupQueries,
 			summary: "print where the reference at a position is defined",
 			doc:     `LINE is 1-based and COL is a 1-based byte column, as the Go tools print them.`,
