@@ -120,13 +120,16 @@ func newProcessBench(b *testing.B) *processBench {
 // the component the benchmarks ask for: one with exactly one dependency,
 // which has none, so its closure is the same at every size.
 type processRepo struct {
-	p     *processBench
-	size  int // components
-	repo  *genrepo.Repo
-	comp  genrepo.Component
-	dir   string // the component's folder
-	cache string // MONOFLAKE_CACHE_DIR
-	env   []string
+	p    *processBench
+	size int // components
+	repo *genrepo.Repo
+	comp genrepo.Component
+	dir  string // the component's folder
+	// warned is a file with a diagnostic, which a server may publish
+	// before it has loaded the repository.
+	warned string
+	cache  string // MONOFLAKE_CACHE_DIR
+	env    []string
 }
 
 // repository generates a committed repository of n components on the real
@@ -141,10 +144,11 @@ func (p *processBench) repository(n int, opt genrepo.Options) *processRepo {
 	require.NoError(b, err)
 	notes := filepath.Join(repo.Root, "NOTES.md")
 	require.NoError(b, os.WriteFile(notes, []byte("# Notes\n"), 0o644))
-	evaltest.Git(b, repo.Root, "add", "NOTES.md")
+	warned := withWarning(b, repo)
+	evaltest.Git(b, repo.Root, "add", "-A")
 	evaltest.Git(b, repo.Root, "commit", "-q", "-m", "notes")
 
-	r := &processRepo{p: p, size: n, repo: repo, cache: filepath.Join(tmp, "cache")}
+	r := &processRepo{p: p, size: n, repo: repo, warned: warned, cache: filepath.Join(tmp, "cache")}
 	r.comp = oneDependency(b, repo)
 	r.dir = filepath.Join(repo.Root, r.comp.Name)
 	r.env = append(os.Environ(), "MONOFLAKE_CACHE_DIR="+r.cache, "XDG_DATA_HOME="+p.data, "NIX_CONFIG="+os.Getenv("NIX_CONFIG"))
@@ -164,6 +168,21 @@ func (p *processBench) repository(n int, opt genrepo.Options) *processRepo {
 	verified, _ := os.ReadDir(filepath.Join(r.cache, "verified"))
 	require.NotEmpty(b, verified, "the pruning check of %s agrees with the whole flake", r.comp.Name)
 	return r
+}
+
+// withWarning gives the last component's package a path that does not
+// exist (a warning, since nothing may ever read it; no shell evaluated
+// here does) and returns the file.
+func withWarning(b *testing.B, repo *genrepo.Repo) string {
+	last := repo.Components[len(repo.Components)-1]
+	file := filepath.Join(repo.Root, last.Name, "nix", "package.nix")
+	data, err := os.ReadFile(file)
+	require.NoError(b, err)
+	const at = "pkgs.mkDerivation {\n"
+	require.Contains(b, string(data), at)
+	data = []byte(strings.Replace(string(data), at, at+"  src = ../missing-src;\n", 1))
+	require.NoError(b, os.WriteFile(file, data, 0o644))
+	return file
 }
 
 // oneDependency picks a component that references exactly one component,
@@ -361,19 +380,23 @@ func BenchmarkProcess(b *testing.B) {
 		fmt.Printf("check at %d: unchanged %s, cold %s: %.0f%% of cold\n", big.size, warm, cold, 100*ratio(warm, cold))
 	})
 
-	// An editor starting the server on the repository.
+	// An editor starting the server on the repository and opening a file
+	// without problems, or one with a warning.
 	b.Run("ServeFirstDiagnostics", func(b *testing.B) {
 		big.waitChecks()
-		file := filepath.Join(big.dir, "nix", "outputs.nix")
-		var cold, warm fastest
+		clean := filepath.Join(big.dir, "nix", "outputs.nix")
+		var cold, warm, warned fastest
 		for range processRuns {
 			require.NoError(b, os.RemoveAll(filepath.Join(big.cache, "index")))
-			cold.add(firstDiagnostics(b, p.bin, big.env, big.repo.Root, file))
-			warm.add(firstDiagnostics(b, p.bin, big.env, big.repo.Root, file))
+			cold.add(firstDiagnostics(b, p.bin, big.env, big.repo.Root, clean, 0))
+			warm.add(firstDiagnostics(b, p.bin, big.env, big.repo.Root, clean, 0))
+			warned.add(firstDiagnostics(b, p.bin, big.env, big.repo.Root, big.warned, 1))
 		}
 		b.ReportMetric(ms(warm.wall), "ms-first-diagnostics")
+		b.ReportMetric(ms(warned.wall), "ms-first-diagnostics-warned")
 		b.ReportMetric(ratio(warm, cold), "index/cold")
-		fmt.Printf("serve at %d, initialize to first diagnostics: index current %s, cold %s: %.2fx\n", big.size, warm, cold, ratio(warm, cold))
+		fmt.Printf("serve at %d, initialize to first diagnostics: index current %s (a file with a warning: %s), cold %s: %.2fx\n",
+			big.size, warm, warned, cold, ratio(warm, cold))
 	})
 }
 

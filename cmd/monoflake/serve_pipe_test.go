@@ -130,9 +130,9 @@ func (c *pipeClient) response(id int) func(pipeMessage) bool {
 }
 
 // firstDiagnostics starts the server on root, opens file and times the
-// process from its start to the first diagnostics of the file; then it
-// shuts the server down and reads its peak RSS.
-func firstDiagnostics(b *testing.B, bin string, env []string, root, file string) usage {
+// process from its start to the first diagnostics of the file, which must
+// hold want of them; then it shuts the server down and reads its peak RSS.
+func firstDiagnostics(b *testing.B, bin string, env []string, root, file string, want int) usage {
 	text, err := os.ReadFile(file)
 	require.NoError(b, err)
 	uri := "file://" + filepath.ToSlash(file)
@@ -150,16 +150,15 @@ func firstDiagnostics(b *testing.B, bin string, env []string, root, file string)
 	c.send(map[string]any{"method": "textDocument/didOpen", "params": map[string]any{
 		"textDocument": map[string]any{"uri": uri, "languageId": "nix", "version": 1, "text": string(text)},
 	}})
+	var diags struct {
+		URI         string            `json:"uri"`
+		Diagnostics []json.RawMessage `json:"diagnostics"`
+	}
 	c.until("diagnostics of "+file, func(m pipeMessage) bool {
-		if m.Method != "textDocument/publishDiagnostics" {
-			return false
-		}
-		var p struct {
-			URI string `json:"uri"`
-		}
-		return json.Unmarshal(m.Params, &p) == nil && p.URI == uri
+		return m.Method == "textDocument/publishDiagnostics" && json.Unmarshal(m.Params, &diags) == nil && diags.URI == uri
 	})
 	wall := time.Since(start)
+	require.Len(b, diags.Diagnostics, want, "the first diagnostics of %s", file)
 
 	c.send(map[string]any{"id": 2, "method": "shutdown"})
 	c.until("the shutdown response", c.response(2))
