@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,6 +32,7 @@ type Cache struct {
 	dataDir string
 	nix     string
 	run     runner
+	http    *http.Client // reads team caches served over HTTP
 	log     *slog.Logger
 	getenv  func(string) string
 	maxAge  time.Duration
@@ -93,6 +95,7 @@ func Open(opts Options) (*Cache, error) {
 		layout:  layout{dir: dir},
 		dataDir: dataDir, nix: nix,
 		run:          runner{nix: nix, timeout: timeout},
+		http:         newHTTPClient(),
 		log:          slog.New(slog.NewTextHandler(logw, nil)),
 		getenv:       getenv,
 		maxAge:       orDefault(opts.MaxAge, 30*24*time.Hour),

@@ -47,13 +47,14 @@ func Plan(s *analysis.Snapshot, path, component string, mode Mode) (Request, err
 			return Request{}, fmt.Errorf("%w: %s is outside every component and the flake defines no devShells.default", ErrNoDevShell, path)
 		}
 		return Request{Root: s.Root, Component: filepath.Base(s.Root), ComponentDir: s.Root, Shell: "default",
-			System: s.Config.System, Mode: mode, Files: []string{filepath.Join(s.Root, "flake.nix")}}, nil
+			System: s.Config.System, Mode: mode, Files: []string{filepath.Join(s.Root, "flake.nix")}, TeamCache: s.Config.Cache}, nil
 	}
 	shell, ok := s.ShellFor(c)
 	if !ok {
 		return Request{}, fmt.Errorf("%w: component %s defines none; name one in %s (\"shells\": {%q: \"NAME\"})", ErrNoDevShell, c.Name, analysis.ConfigFile, c.Name)
 	}
-	req := Request{Root: s.Root, Component: c.Name, ComponentDir: c.Dir, Shell: shell, System: s.Config.System, Mode: mode, Files: s.Closure(c)}
+	req := Request{Root: s.Root, Component: c.Name, ComponentDir: c.Dir, Shell: shell, System: s.Config.System, Mode: mode, Files: s.Closure(c),
+		TeamCache: s.Config.Cache}
 	if s.Config.Shells[c.Name] == shell {
 		req.ShellSetting = fmt.Sprintf("%q: {%q: %q} in %s", "shells", c.Name, shell, filepath.Join(s.Root, analysis.ConfigFile))
 	}

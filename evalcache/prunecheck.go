@@ -207,6 +207,11 @@ func (c *Cache) check(ctx context.Context, job checkJob) {
 		return // another process checks this module list
 	}
 	defer unlock()
+	c.checkLocked(ctx, job)
+}
+
+// checkLocked is check for a caller holding the check's lock.
+func (c *Cache) checkLocked(ctx context.Context, job checkJob) {
 	defer os.Remove(c.checkJobPath(job.Key))
 	req := job.Request
 	if exists(c.verifiedPath(job.Key)) {
@@ -246,6 +251,33 @@ func (c *Cache) check(ctx context.Context, job checkJob) {
 	default:
 		c.log.Info("pruning check inconclusive: the whole flake fails", "component", req.Component, "pruned", pruned.Error, "whole", whole.Error)
 	}
+}
+
+// verifyPruning runs the pruning check of an entry now, unless a check
+// already agreed, waiting for a check another process runs: what is
+// published answers for every checkout, so it must not wait for a check
+// after the answer as a local answer does. off says why the pruned module
+// list is not verified: pruning is off now (the entry will be evaluated
+// again from every module), or the check could not tell.
+func (c *Cache) verifyPruning(ctx context.Context, req Request, entry string, rec *record) (off string) {
+	key := checkKey(req)
+	if exists(c.verifiedPath(key)) {
+		return ""
+	}
+	unlock, err := lockFile(ctx, c.checkLockPath(key))
+	if err != nil {
+		return fmt.Sprintf("its pruning check did not run: %v", err)
+	}
+	defer unlock()
+	c.checkLocked(ctx, checkJob{Key: key, Dir: c.dir, DataDir: c.dataDir, Entry: entry, Evaluated: rec.Evaluated, Request: req,
+		Side: checkWhole, Known: outcome{DrvPath: rec.DrvPath}, Nix: c.nix, Timeout: c.run.timeout, IFD: c.ifd})
+	if exists(c.verifiedPath(key)) {
+		return ""
+	}
+	if st, ok := c.pruningState(req.Root); ok {
+		return st.Reason
+	}
+	return "its pruning check could not tell whether the pruned module list is complete (see the log)"
 }
 
 // checkSide evaluates one side; transient says its failure proves nothing.
