@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -294,14 +295,29 @@ func fetchFailure(url, rPath string, stderr []byte, err error) error {
 	switch {
 	case strings.Contains(s, "is not signed by any of the keys"):
 		return fmt.Errorf("nix refused the team cache's copy of %s: it is not signed by any key of nix's trusted-public-keys (add the cache's public key there)", pathOf(s, rPath))
-	case strings.Contains(s, "hash mismatch"):
-		return fmt.Errorf("nix refused the team cache's copy of %s: its content does not have the hash its signature gives", pathOf(s, rPath))
-	case strings.Contains(s, "don't know how to build") || strings.Contains(s, "is not valid"):
+	case damagedCopy.MatchString(s):
+		return fmt.Errorf("the team cache %s holds a damaged copy of what %s needs (%s)", url, rPath, firstError(stderr))
+	case strings.Contains(s, "don't know how to build") || strings.Contains(s, "is not valid") || strings.Contains(s, "could not be realised"):
 		return fmt.Errorf("the team cache %s lacks part of what %s needs (%s)", url, rPath, lastLine(stderr))
 	case len(stderr) == 0:
 		return fmt.Errorf("nix could not fetch %s from the team cache %s: %w", rPath, url, err)
 	}
 	return fmt.Errorf("nix could not fetch %s from the team cache %s: %s", rPath, url, lastLine(stderr))
+}
+
+// damagedCopy matches nix's words for a NAR that is not what its signed
+// narinfo says: another hash, or a compressed file that does not unpack.
+var damagedCopy = regexp.MustCompile(`hash mismatch|Corrupted input|library error|cannot decompress|unexpected end`)
+
+// firstError is nix's first error line: the cause, where the last one is
+// what failed because of it.
+func firstError(stderr []byte) string {
+	for _, line := range strings.Split(string(stderr), "\n") {
+		if strings.HasPrefix(line, "error: ") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return lastLine(stderr)
 }
 
 // pathOf is the store path nix's message is about, else fallback.

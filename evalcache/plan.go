@@ -103,3 +103,21 @@ func PlanPath(ctx context.Context, path, component string, mode Mode) (Request, 
 	}
 	return Plan(s, path, component, mode)
 }
+
+// PlanAll plans the devShell of every component of the snapshot, in name
+// order, as `monoflake publish` does without paths; a component it cannot
+// plan (one that defines no devShell) is left out with its error.
+func PlanAll(s *analysis.Snapshot, mode Mode) ([]Request, []error) {
+	var reqs []Request
+	var errs []error
+	for _, name := range analysis.SortedComponentNames(s.Components()) {
+		c := s.Component(name)
+		req, err := Plan(s, c.Dir, c.Name, mode)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		reqs = append(reqs, req)
+	}
+	return reqs, errs
+}

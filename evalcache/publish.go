@@ -167,7 +167,7 @@ type prepared struct {
 func (c *Cache) prepare(ctx context.Context, req Request, res *Result, version string, target teamCache) prepared {
 	p := prepared{Published: Published{Request: req}}
 	skip := func(format string, args ...any) prepared {
-		p.Skipped = fmt.Sprintf(format, args...)
+		p.Skipped, p.Record = fmt.Sprintf(format, args...), ""
 		return p
 	}
 	switch {
