@@ -83,72 +83,12 @@ func signingKey(t *testing.T, name string) (secretFile, public string) {
 	return secretFile, strings.TrimSpace(string(pub))
 }
 
-// developer is the developer's side: a nix on a store of its own that
-// trusts one key, and the log of every call.
-type developer struct {
-	nix   string // the wrapper, for Options.Nix
-	store string
-	log   string
-}
+// developer is the developer's side: a counting nix on a store of its own
+// that trusts one key.
+type developer = evaltest.CountingNix
 
-// newDeveloper writes the counting wrapper. version, when not "", is what
-// it answers to --version (another nix than CI's).
 func newDeveloper(t *testing.T, trusted, version string) developer {
-	t.Helper()
-	realNix := requireTool(t, "nix")
-	realStore := requireTool(t, "nix-store")
-	dir := t.TempDir()
-	d := developer{nix: filepath.Join(dir, "bin", "nix"), store: filepath.Join(dir, "store"), log: filepath.Join(dir, "calls.log")}
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "bin"), 0o755))
-	// Builds in a store outside /nix/store run in nix's sandbox, which
-	// needs bash and its libraries from the host.
-	var sandbox []string
-	for _, p := range []string{"/bin", "/usr", "/lib", "/lib64"} {
-		if exists(p) {
-			sandbox = append(sandbox, p)
-		}
-	}
-	config := "store = " + d.store + "\ntrusted-public-keys = " + trusted + "\nextra-sandbox-paths = " + strings.Join(sandbox, " ") + "\n"
-	versionCase := ""
-	if version != "" {
-		versionCase = `case "$*" in *--version*) echo "nix (Nix) ` + version + `"; exit 0;; esac` + "\n"
-	}
-	for name, real := range map[string]string{"nix": realNix, "nix-store": realStore} {
-		script := "#!/bin/bash\nprintf '%s %s\\n' " + name + " \"$*\" >> " + d.log + "\n" + versionCase +
-			"export XDG_CACHE_HOME=" + filepath.Join(dir, "xdg") + "\n" +
-			"export NIX_CONFIG=\"$NIX_CONFIG\n" + config + "\"\nexec " + real + " \"$@\"\n"
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "bin", name), []byte(script), 0o755))
-	}
-	return d
-}
-
-// calls are the nix commands the developer side ran.
-func (d developer) calls(t *testing.T) []string {
-	t.Helper()
-	data, err := os.ReadFile(d.log)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	require.NoError(t, err)
-	return strings.Split(strings.TrimSpace(string(data)), "\n")
-}
-
-// evaluations are the calls that evaluate Nix code: any eval, and
-// print-dev-env of anything but a store path.
-func (d developer) evaluations(t *testing.T) []string {
-	var evals []string
-	prefix := "nix " + strings.Join(experimental, " ") + " "
-	for _, call := range d.calls(t) {
-		sub := strings.Fields(strings.TrimPrefix(call, prefix))
-		if !strings.HasPrefix(call, prefix) || len(sub) == 0 {
-			continue
-		}
-		last := sub[len(sub)-1]
-		if sub[0] == "eval" || strings.Contains(call, "--expr") || (sub[0] == "print-dev-env" && !strings.HasPrefix(last, "/nix/store/")) {
-			evals = append(evals, call)
-		}
-	}
-	return evals
+	return evaltest.NewCountingNix(t, trusted, version)
 }
 
 // planTeam plans a component of a checkout as the command line does.
@@ -188,7 +128,7 @@ func TestRemoteHitEvaluatesNothing(t *testing.T) {
 	require.True(t, publication.Verified, "%+v", publication)
 
 	d := newDeveloper(t, pub, "")
-	c, log := testCache(t, dev, Options{Nix: d.nix})
+	c, log := testCache(t, dev, Options{Nix: d.Nix})
 	ctx := context.Background()
 	for _, comp := range teamComponents {
 		req := planTeam(t, dev, comp)
@@ -197,7 +137,7 @@ func TestRemoteHitEvaluatesNothing(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, Fresh, res.State, "%v", res.Err)
 		require.Equal(t, url, res.Remote, "%s: %s\n%s", comp, res.RemoteMiss, log)
-		require.Empty(t, d.evaluations(t), comp)
+		require.Empty(t, d.Evaluations(t), comp)
 		require.Zero(t, log.count("msg=evaluated"))
 
 		// What CI evaluated, variable for variable.
@@ -213,7 +153,7 @@ func TestRemoteHitEvaluatesNothing(t *testing.T) {
 	// builds the -env output (nix develop shows the same difference
 	// between a substituted and a locally built environment).
 	local := newDeveloper(t, pub, "")
-	lc, _ := testCache(t, dev, Options{Nix: local.nix})
+	lc, _ := testCache(t, dev, Options{Nix: local.Nix})
 	localReq := planTeam(t, dev, "backend")
 	localReq.TeamCache = ""
 	localRes, err := lc.Get(ctx, localReq)
@@ -236,19 +176,19 @@ func TestRemoteHitEvaluatesNothing(t *testing.T) {
 	require.Contains(t, exported(fetched.Env), "PATH")
 
 	// The next request is an ordinary local hit: nix does not run.
-	before := len(d.calls(t))
+	before := len(d.Calls(t))
 	res, err := c.Get(ctx, planTeam(t, dev, "backend"))
 	require.NoError(t, err)
 	require.True(t, res.Hit)
 	require.Equal(t, url, res.Remote)
-	require.Len(t, d.calls(t), before)
+	require.Len(t, d.Calls(t), before)
 }
 
 // teamFetch asks the developer side for a component of dev from the cache
 // at url, with a cache folder and store of its own.
 func teamFetch(t *testing.T, d developer, dev, url, component string, edit func(*Request)) (*Result, *syncBuffer) {
 	t.Helper()
-	c, log := testCache(t, dev, Options{Nix: d.nix})
+	c, log := testCache(t, dev, Options{Nix: d.Nix})
 	req := planTeam(t, dev, component)
 	req.TeamCache = url
 	if edit != nil {
@@ -409,6 +349,7 @@ func TestRemoteFallsBack(t *testing.T) {
 			}
 			require.Equal(t, Fresh, res.State, "%v\n%s", res.Err, log)
 			require.Equal(t, 1, log.count("msg=evaluated"))
+			require.NotEmpty(t, d.Evaluations(t), "the counting nix sees an evaluation")
 			require.Equal(t, tc.port, res.Env.Variables["BACKEND_PORT"].Value)
 		})
 	}
@@ -431,7 +372,7 @@ func TestRemoteOverHTTP(t *testing.T) {
 	d := newDeveloper(t, pub, "")
 	res, log := teamFetch(t, d, dev, server.URL, "frontend", nil)
 	require.Equal(t, server.URL, res.Remote, "%s\n%s", res.RemoteMiss, log)
-	require.Empty(t, d.evaluations(t))
+	require.Empty(t, d.Evaluations(t))
 	want, err := ciCache.Get(context.Background(), planTeam(t, ci, "frontend"))
 	require.NoError(t, err)
 	require.Equal(t, want.Env, res.Env)
@@ -465,7 +406,7 @@ func TestRemoteFromTheLastEntry(t *testing.T) {
 	ci, dev := teamRepo(t, url)
 	secretFile, pub := signingKey(t, "monoflake-team-1")
 	d := newDeveloper(t, pub, "")
-	c, log := testCache(t, dev, Options{Nix: d.nix})
+	c, log := testCache(t, dev, Options{Nix: d.Nix})
 	ctx := context.Background()
 	res, err := c.Get(ctx, planTeam(t, dev, "backend"))
 	require.NoError(t, err)
