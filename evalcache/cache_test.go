@@ -116,13 +116,7 @@ func normalized(t *testing.T, req Request) Request {
 	return req
 }
 
-func editFile(t *testing.T, path, old, new string) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Contains(t, string(data), old)
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
-}
+var editFile = evaltest.EditFile
 
 func TestGetCachesAndRevalidates(t *testing.T) {
 	requireTool(t, "nix")

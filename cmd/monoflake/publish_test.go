@@ -83,7 +83,7 @@ func TestPublishThenEnv(t *testing.T) {
 	require.NotEmpty(t, nix.Calls(t), "the developer's nix is the counting one")
 
 	// A miss says why in one line, and evaluates here.
-	editFileContent(t, filepath.Join(dev, "backend/nix/outputs.nix"), `BACKEND_PORT = "8080"`, `BACKEND_PORT = "9090"`)
+	evaltest.EditFile(t, filepath.Join(dev, "backend/nix/outputs.nix"), `BACKEND_PORT = "8080"`, `BACKEND_PORT = "9090"`)
 	stdout.Reset()
 	stderr.Reset()
 	require.Equal(t, exitOK, run(ctx, c, []string{"env", filepath.Join(dev, "backend")}), "%s", stderr)
@@ -105,12 +105,4 @@ func envVariables(t *testing.T, data []byte) envJSON {
 	require.NoError(t, json.Unmarshal(data, &out), "%s", data)
 	require.NotEmpty(t, out.Environment.Variables)
 	return out
-}
-
-func editFileContent(t *testing.T, path, old, new string) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Contains(t, string(data), old)
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
 }

@@ -271,3 +271,19 @@ func (n CountingNix) Evaluations(t testing.TB) []string {
 	}
 	return evals
 }
+
+// EditFile replaces the first old in the file with new, failing the test
+// when the file does not hold old.
+func EditFile(t testing.TB, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s does not hold %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
