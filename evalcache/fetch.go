@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/monoflake/monoflake/analysis/gitsafe"
+	"github.com/sourcegraph/conc"
 	"github.com/sourcegraph/conc/pool"
 )
 
@@ -74,7 +75,7 @@ func (c *Cache) fetchRemote(ctx context.Context, req Request, entry, version str
 		if err != nil {
 			return nil, err.Error()
 		}
-		ok, err := tc.has(ctx, rPath)
+		ok, refs, err := tc.probe(ctx, rPath)
 		if ctx.Err() != nil {
 			return nil, ""
 		}
@@ -84,7 +85,7 @@ func (c *Cache) fetchRemote(ctx context.Context, req Request, entry, version str
 		if !ok {
 			continue
 		}
-		res, err := c.fetchRecord(ctx, a, tc, rPath, key, deps)
+		res, err := c.fetchRecord(ctx, a, tc, rPath, key, deps, refs)
 		if ctx.Err() != nil {
 			return nil, ""
 		}
@@ -242,8 +243,11 @@ func (c *Cache) candidateKey(ctx context.Context, a *attempt, base string, in ke
 }
 
 // fetchRecord has nix fetch a record with its closure, reads the
-// environment it names and writes the entry.
-func (c *Cache) fetchRecord(ctx context.Context, a *attempt, tc teamCache, rPath, key string, deps []dep) (*Result, error) {
+// environment it names and writes the entry. refs are the record's
+// references as the cache claims them: when they name one -env path,
+// nix reads the record and the environment at once, and the record must
+// then name that environment.
+func (c *Cache) fetchRecord(ctx context.Context, a *attempt, tc teamCache, rPath, key string, deps []dep, refs []string) (*Result, error) {
 	req := a.req
 	profile := c.rootPath(a.entry)
 	// A GC root for the record until the profile holds the environment.
@@ -261,7 +265,14 @@ func (c *Cache) fetchRecord(ctx context.Context, a *attempt, tc teamCache, rPath
 	if err != nil {
 		return nil, fetchFailure(tc.url, rPath, out.Stderr, err)
 	}
+	var data []byte
+	var envErr error
+	var wg conc.WaitGroup
+	if len(refs) == 1 && strings.HasSuffix(refs[0], "-env") {
+		wg.Go(func() { data, envErr = c.readEnv(ctx, req, refs[0], rPath, profile) })
+	}
 	out, err = c.run.run(ctx, req.Root, "store", "cat", rPath)
+	wg.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("nix cannot read the record %s it fetched from the team cache %s: %s", rPath, tc.url, lastLine(out.Stderr))
 	}
@@ -269,9 +280,11 @@ func (c *Cache) fetchRecord(ctx context.Context, a *attempt, tc teamCache, rPath
 	if err != nil {
 		return nil, fmt.Errorf("the record %s in the team cache %s does not answer for %s: %w", rPath, tc.url, req.Component, err)
 	}
-	data, stderr, err := c.buildEnv(ctx, req, rec.EnvPath, profile)
-	if err != nil {
-		return nil, fmt.Errorf("nix cannot read the environment %s of the record %s: %s", rec.EnvPath, rPath, lastLine(stderr))
+	if data == nil || len(refs) != 1 || refs[0] != rec.EnvPath {
+		data, envErr = c.readEnv(ctx, req, rec.EnvPath, rPath, profile)
+	}
+	if envErr != nil {
+		return nil, envErr
 	}
 	env, err := ParseEnvironment(data)
 	if err != nil {
@@ -287,6 +300,16 @@ func (c *Cache) fetchRecord(ctx context.Context, a *attempt, tc teamCache, rPath
 		return nil, fmt.Errorf("store the cache entry of %s: %w", req.Component, err)
 	}
 	return &Result{Env: env, State: Fresh, Files: entry.files(), DrvPath: rec.DrvPath, Pruned: a.pruned, Remote: tc.url}, nil
+}
+
+// readEnv reads an environment nix fetched, making the entry's profile
+// its GC root.
+func (c *Cache) readEnv(ctx context.Context, req Request, envPath, rPath, profile string) ([]byte, error) {
+	data, stderr, err := c.buildEnv(ctx, req, envPath, profile)
+	if err != nil {
+		return nil, fmt.Errorf("nix cannot read the environment %s of the record %s: %s", envPath, rPath, lastLine(stderr))
+	}
+	return data, nil
 }
 
 // fetchFailure says in one sentence why nix did not fetch a record.

@@ -39,23 +39,34 @@ func newHTTPClient() *http.Client {
 // has reports whether the cache holds a store path. The error is for a
 // cache that cannot say: down, refusing, misconfigured.
 func (t teamCache) has(ctx context.Context, storePath string) (bool, error) {
+	ok, _, err := t.probe(ctx, storePath)
+	return ok, err
+}
+
+// probe is has that also returns the references the cache claims for the
+// path, when Go read its narinfo (nil otherwise): unchecked, a guess of
+// what nix will fetch.
+func (t teamCache) probe(ctx context.Context, storePath string) (bool, []string, error) {
 	if t.reader != nil {
-		_, err := t.reader.NarInfo(ctx, storePath)
-		if errors.Is(err, binarycache.ErrNotFound) {
-			return false, nil
+		n, err := t.reader.NarInfo(ctx, storePath)
+		switch {
+		case errors.Is(err, binarycache.ErrNotFound):
+			return false, nil, nil
+		case err != nil:
+			return false, nil, err
 		}
-		return err == nil, err
+		return true, n.References, nil
 	}
 	// nix remembers a missing path of an http or s3 cache for an hour,
 	// unless told otherwise.
 	out, err := t.run.run(ctx, "", "path-info", "--store", t.url, "--option", "narinfo-cache-negative-ttl", "0", storePath)
 	if err == nil {
-		return true, nil
+		return true, nil, nil
 	}
 	if bytes.Contains(out.Stderr, []byte("is not valid")) {
-		return false, nil
+		return false, nil, nil
 	}
-	return false, fmt.Errorf("%w: %s", err, lastLine(out.Stderr))
+	return false, nil, fmt.Errorf("%w: %s", err, lastLine(out.Stderr))
 }
 
 // read returns the contents of a store path of one file, at most limit
