@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,8 +33,10 @@ import (
 
 const (
 	// probeTimeout bounds one request to the team cache: one that does
-	// not answer by then is down.
-	probeTimeout = 10 * time.Second
+	// not answer by then is down. connectTimeout bounds reaching it, for
+	// monoflake's requests and nix's.
+	probeTimeout   = 10 * time.Second
+	connectTimeout = 5 * time.Second
 	// indexDepth is how many commits, HEAD and its first parents, are
 	// looked up for an index.
 	indexDepth = 16
@@ -122,25 +125,26 @@ func (c *Cache) candidates(ctx context.Context, tc teamCache, base, version stri
 }
 
 // commitsToTry are HEAD, its first parents and last the merge base of HEAD
-// with its upstream branch, when it has one that is not among them.
-func commitsToTry(ctx context.Context, base string) []string {
+// with its upstream branch, when it has one that is not among them
+// (mergeBase says so).
+func commitsToTry(ctx context.Context, base string) (commits []string, mergeBase bool) {
 	out, err := gitsafe.Output(ctx, base, "rev-list", "--first-parent", fmt.Sprintf("--max-count=%d", indexDepth), "HEAD")
 	if err != nil {
-		return nil
+		return nil, false
 	}
-	commits := strings.Fields(string(out))
+	commits = strings.Fields(string(out))
 	if mb, err := gitsafe.Output(ctx, base, "merge-base", "HEAD", "@{upstream}"); err == nil {
 		if m := strings.TrimSpace(string(mb)); m != "" && !slices.Contains(commits, m) {
-			commits = append(commits, m)
+			return append(commits, m), true
 		}
 	}
-	return commits
+	return commits, false
 }
 
 // indexCandidates reads the lists of the nearest commit with an index and
 // of the merge base.
 func (c *Cache) indexCandidates(ctx context.Context, tc teamCache, base, version string, req Request) ([]candidate, string) {
-	commits := commitsToTry(ctx, base)
+	commits, mergeBase := commitsToTry(ctx, base)
 	if len(commits) == 0 {
 		return nil, ""
 	}
@@ -158,7 +162,7 @@ func (c *Cache) indexCandidates(ctx context.Context, tc teamCache, base, version
 	p.Wait()
 	var picked []int
 	for i := range commits {
-		if has[i] && (len(picked) == 0 || i == len(commits)-1) {
+		if has[i] && (len(picked) == 0 || (mergeBase && i == len(commits)-1)) {
 			picked = append(picked, i)
 		}
 	}
@@ -261,7 +265,7 @@ func (c *Cache) fetchRecord(ctx context.Context, a *attempt, tc teamCache, rPath
 		// A path nix found missing before (the environment, evaluated
 		// here before CI published it) would stay missing for an hour.
 		"--option", "narinfo-cache-negative-ttl", "0",
-		"--option", "connect-timeout", "5", rPath)
+		"--option", "connect-timeout", strconv.Itoa(int(connectTimeout/time.Second)), rPath)
 	if err != nil {
 		return nil, fetchFailure(tc.url, rPath, out.Stderr, err)
 	}

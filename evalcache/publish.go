@@ -12,6 +12,7 @@ import (
 
 	"github.com/monoflake/monoflake/analysis/gitsafe"
 	"github.com/monoflake/monoflake/evalcache/binarycache"
+	"github.com/sourcegraph/conc/pool"
 )
 
 // Publishing, for CI on a trusted branch: each devShell is evaluated (or
@@ -74,13 +75,22 @@ func (c *Cache) Publish(ctx context.Context, reqs []Request, opts PublishOptions
 	if err != nil {
 		return nil, err
 	}
+	// Preparing may run a pruning check per devShell: as many at a time
+	// as evaluations.
+	ready := make([]prepared, len(reqs))
+	work := pool.New().WithMaxGoroutines(cap(c.sem))
+	for i, req := range reqs {
+		work.Go(func() {
+			req, _ = normalize(req)
+			ready[i] = c.prepare(ctx, req, results[i], version, target)
+		})
+	}
+	work.Wait()
 	pub := &Publication{}
 	var lists, records []binarycache.Object
 	var entries []indexEntry
 	base := ""
-	for i, req := range reqs {
-		req, _ = normalize(req)
-		p := c.prepare(ctx, req, results[i], version, target)
+	for _, p := range ready {
 		pub.Shells = append(pub.Shells, p.Published)
 		if p.Skipped != "" {
 			continue

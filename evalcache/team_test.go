@@ -3,6 +3,7 @@ package evalcache
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/monoflake/monoflake/analysis/gitsafe"
 	"github.com/monoflake/monoflake/evalcache/binarycache"
 	"github.com/monoflake/monoflake/evalcache/evaltest"
 	"github.com/stretchr/testify/require"
@@ -494,4 +496,29 @@ func TestPublishRefuses(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, records)
+}
+
+// A branch further from its upstream than the commits looked at finds the
+// index of its merge base.
+func TestRemoteIndexOfMergeBase(t *testing.T) {
+	requireTool(t, "nix")
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	url := "file://" + cacheDir
+	ci, dev := teamRepo(t, url)
+	secretFile, pub := signingKey(t, "monoflake-team-1")
+	publication, _ := publishTeam(t, ci, url, secretFile)
+	branch, err := gitsafe.Output(context.Background(), dev, "symbolic-ref", "--short", "HEAD")
+	require.NoError(t, err)
+	evaltest.Git(t, dev, "update-ref", "refs/remotes/origin/main", "HEAD")
+	evaltest.Git(t, dev, "config", "remote.origin.url", ci)
+	evaltest.Git(t, dev, "config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*")
+	evaltest.Git(t, dev, "config", "branch."+strings.TrimSpace(string(branch))+".remote", "origin")
+	evaltest.Git(t, dev, "config", "branch."+strings.TrimSpace(string(branch))+".merge", "refs/heads/main")
+	for i := range indexDepth + 1 {
+		evaltest.Git(t, dev, "commit", "-q", "--allow-empty", "-m", fmt.Sprintf("work %d", i))
+	}
+	d := newDeveloper(t, pub, "")
+	res, log := teamFetch(t, d, dev, url, "backend", nil)
+	require.Equal(t, url, res.Remote, "%s\n%s", res.RemoteMiss, log)
+	require.Contains(t, log.String(), `list="the index of commit `+short(publication.Commit)+`"`)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 
 	"github.com/monoflake/monoflake/evalcache/binarycache"
@@ -31,9 +32,12 @@ func (c *Cache) teamCache(url string) teamCache {
 }
 
 // newHTTPClient is the client of HTTP caches: a cache that does not
-// answer within the timeout is a cache that is down.
+// answer within the timeout is a cache that is down, and one that cannot
+// be reached within seconds is not worth waiting for before evaluating.
 func newHTTPClient() *http.Client {
-	return &http.Client{Timeout: probeTimeout}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DialContext = (&net.Dialer{Timeout: connectTimeout}).DialContext
+	return &http.Client{Timeout: probeTimeout, Transport: transport}
 }
 
 // has reports whether the cache holds a store path. The error is for a
