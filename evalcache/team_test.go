@@ -101,6 +101,31 @@ func planTeam(t *testing.T, root, component string) Request {
 	return req
 }
 
+// team is a cache in a temporary folder (url names it), the checkouts of
+// CI and of a developer, and the team's key.
+type team struct {
+	cacheDir, url string
+	ci, dev       string
+	secretFile    string
+	pub           string
+}
+
+// newTeam sets a team up.
+func newTeam(t *testing.T) team {
+	t.Helper()
+	tm := team{cacheDir: filepath.Join(t.TempDir(), "cache")}
+	tm.url = "file://" + tm.cacheDir
+	tm.ci, tm.dev = teamRepo(t, tm.url)
+	tm.secretFile, tm.pub = signingKey(t, "monoflake-team-1")
+	return tm
+}
+
+// publish publishes every component of CI's checkout.
+func (tm team) publish(t *testing.T) (*Publication, *Cache) {
+	t.Helper()
+	return publishTeam(t, tm.ci, tm.url, tm.secretFile)
+}
+
 // publishTeam publishes every component of the CI checkout to the cache;
 // it returns CI's own cache too.
 func publishTeam(t *testing.T, ci, to, secretFile string) (*Publication, *Cache) {
@@ -122,11 +147,9 @@ func publishTeam(t *testing.T, ci, to, secretFile string) (*Publication, *Cache)
 
 func TestRemoteHitEvaluatesNothing(t *testing.T) {
 	requireTool(t, "nix")
-	cacheDir := filepath.Join(t.TempDir(), "cache")
-	url := "file://" + cacheDir
-	ci, dev := teamRepo(t, url)
-	secretFile, pub := signingKey(t, "monoflake-team-1")
-	publication, ciCache := publishTeam(t, ci, url, secretFile)
+	tm := newTeam(t)
+	url, ci, dev, pub := tm.url, tm.ci, tm.dev, tm.pub
+	publication, ciCache := tm.publish(t)
 	require.True(t, publication.Verified, "%+v", publication)
 
 	d := newDeveloper(t, pub, "")
@@ -242,11 +265,9 @@ func recordOf(t *testing.T, pub *Publication, component string) string {
 // environment evaluated here, and one sentence saying why.
 func TestRemoteFallsBack(t *testing.T) {
 	requireTool(t, "nix")
-	pristine := filepath.Join(t.TempDir(), "cache")
-	url := "file://" + pristine
-	ci, dev := teamRepo(t, url)
-	secretFile, pub := signingKey(t, "monoflake-team-1")
-	publication, _ := publishTeam(t, ci, url, secretFile)
+	tm := newTeam(t)
+	pristine, dev, pub := tm.cacheDir, tm.dev, tm.pub
+	publication, _ := tm.publish(t)
 	record := recordOf(t, publication, "backend")
 	envPath := readNarInfo(t, pristine, record).References[0]
 	require.True(t, strings.HasSuffix(envPath, "-backend-shell-env"), envPath)
@@ -362,12 +383,11 @@ func TestRemoteFallsBack(t *testing.T) {
 // default.
 func TestRemoteOverHTTP(t *testing.T) {
 	requireTool(t, "nix")
-	cacheDir := filepath.Join(t.TempDir(), "cache")
+	tm := newTeam(t)
+	cacheDir, ci, dev, pub := tm.cacheDir, tm.ci, tm.dev, tm.pub
 	server := httptest.NewServer(http.FileServer(http.Dir(cacheDir)))
 	defer server.Close()
-	ci, dev := teamRepo(t, server.URL)
-	secretFile, pub := signingKey(t, "monoflake-team-1")
-	publication, ciCache := publishTeam(t, ci, "file://"+cacheDir, secretFile)
+	publication, ciCache := tm.publish(t)
 	require.Equal(t, "xz", readNarInfo(t, cacheDir, recordOf(t, publication, "backend")).Compression)
 	require.Equal(t, "none", readNarInfo(t, cacheDir, publication.Index).Compression, "clients read the index without nix")
 
@@ -384,11 +404,9 @@ func TestRemoteOverHTTP(t *testing.T) {
 // the commit below it.
 func TestRemoteIndexOfAncestor(t *testing.T) {
 	requireTool(t, "nix")
-	cacheDir := filepath.Join(t.TempDir(), "cache")
-	url := "file://" + cacheDir
-	ci, dev := teamRepo(t, url)
-	secretFile, pub := signingKey(t, "monoflake-team-1")
-	publishTeam(t, ci, url, secretFile)
+	tm := newTeam(t)
+	url, dev, pub := tm.url, tm.dev, tm.pub
+	tm.publish(t)
 	require.NoError(t, os.WriteFile(filepath.Join(dev, "NOTES.md"), []byte("mine\n"), 0o644))
 	evaltest.Git(t, dev, "add", "NOTES.md")
 	evaltest.Git(t, dev, "commit", "-q", "-m", "notes")
@@ -403,11 +421,9 @@ func TestRemoteIndexOfAncestor(t *testing.T) {
 // after an edit that CI published too, that list finds CI's record.
 func TestRemoteFromTheLastEntry(t *testing.T) {
 	requireTool(t, "nix")
-	cacheDir := filepath.Join(t.TempDir(), "cache")
-	url := "file://" + cacheDir
-	ci, dev := teamRepo(t, url)
-	secretFile, pub := signingKey(t, "monoflake-team-1")
-	d := newDeveloper(t, pub, "")
+	tm := newTeam(t)
+	url, ci, dev, secretFile := tm.url, tm.ci, tm.dev, tm.secretFile
+	d := newDeveloper(t, tm.pub, "")
 	c, log := testCache(t, dev, Options{Nix: d.Nix})
 	ctx := context.Background()
 	res, err := c.Get(ctx, planTeam(t, dev, "backend"))
@@ -442,10 +458,8 @@ func TestRemoteFromTheLastEntry(t *testing.T) {
 // pruning check finds wrong is published from every module instead.
 func TestPublishRefuses(t *testing.T) {
 	requireTool(t, "nix")
-	cacheDir := filepath.Join(t.TempDir(), "cache")
-	url := "file://" + cacheDir
-	ci, _ := teamRepo(t, url)
-	secretFile, _ := signingKey(t, "monoflake-team-1")
+	tm := newTeam(t)
+	cacheDir, url, ci, secretFile := tm.cacheDir, tm.url, tm.ci, tm.secretFile
 	outside := filepath.Join(t.TempDir(), "outside.nix")
 	require.NoError(t, os.WriteFile(outside, []byte(`"from the home folder"`+"\n"), 0o644))
 	editFile(t, filepath.Join(ci, "backend/nix/outputs.nix"), `RUST_LOG = "backend=debug";`, `RUST_LOG = "backend=debug"; CHECKOUT = toString ./.;`)
@@ -502,11 +516,9 @@ func TestPublishRefuses(t *testing.T) {
 // index of its merge base.
 func TestRemoteIndexOfMergeBase(t *testing.T) {
 	requireTool(t, "nix")
-	cacheDir := filepath.Join(t.TempDir(), "cache")
-	url := "file://" + cacheDir
-	ci, dev := teamRepo(t, url)
-	secretFile, pub := signingKey(t, "monoflake-team-1")
-	publication, _ := publishTeam(t, ci, url, secretFile)
+	tm := newTeam(t)
+	url, ci, dev, pub := tm.url, tm.ci, tm.dev, tm.pub
+	publication, _ := tm.publish(t)
 	branch, err := gitsafe.Output(context.Background(), dev, "symbolic-ref", "--short", "HEAD")
 	require.NoError(t, err)
 	evaltest.Git(t, dev, "update-ref", "refs/remotes/origin/main", "HEAD")
