@@ -105,8 +105,10 @@ func (c *Cache) fetchRemote(ctx context.Context, req Request, entry, version str
 	switch {
 	case len(seen) == 0 && indexWhy != "":
 		return nil, indexWhy
+	case len(seen) == 0:
+		return nil, fmt.Sprintf("nothing tells which files of %s to look up in the team cache %s: there is no earlier entry, and no git history to find an index by", req.Component, tc.url)
 	case indexWhy != "":
-		return nil, fmt.Sprintf("the team cache %s has no environment of %s for its files as they are, and %s", tc.url, req.Component, indexWhy)
+		return nil, fmt.Sprintf("the team cache %s has no environment of %s for its files as they are; %s", tc.url, req.Component, indexWhy)
 	}
 	return nil, fmt.Sprintf("the team cache %s has no environment of %s for its files as they are (%d file lists tried)", tc.url, req.Component, len(seen))
 }
