@@ -97,7 +97,7 @@ var didYouMean = regexp.MustCompile(`\(did you mean ([^ ()]+)\?\)$`)
 func (s *Snapshot) suggestOutput(d Diagnostic) (Action, bool) {
 	m := didYouMean.FindStringSubmatch(d.Message)
 	f := s.files[d.Loc.File]
-	if m == nil || f == nil || f.Tree == nil || d.Loc.Span.End > len(f.Tree.Src) {
+	if m == nil || f == nil || f.Tree() == nil || d.Loc.Span.End > len(f.Tree().Src) {
 		return Action{}, false
 	}
 	best := m[1]
@@ -106,7 +106,7 @@ func (s *Snapshot) suggestOutput(d Diagnostic) (Action, bool) {
 		text = fmt.Sprintf("%q", best)
 	}
 	return Action{
-		Title:     fmt.Sprintf("Change %s to %s", f.Tree.Src[d.Loc.Span.Start:d.Loc.Span.End], best),
+		Title:     fmt.Sprintf("Change %s to %s", f.Tree().Src[d.Loc.Span.Start:d.Loc.Span.End], best),
 		Preferred: true,
 		Edits:     map[string][]TextEdit{d.Loc.File: {{Span: d.Loc.Span, NewText: text}}},
 	}, true
@@ -126,12 +126,12 @@ func (s *Snapshot) importOrphan(d Diagnostic) (Action, bool) {
 	for _, fl := range s.model.flakes {
 		for _, rm := range fl.modules {
 			f := s.files[rm.id.file]
-			if fl.inner || seen[rm.id] || f == nil || f.facts == nil || f.Tree == nil || rm.id.index >= len(f.facts.Modules) {
+			if fl.inner || seen[rm.id] || f == nil || f.facts == nil || f.Tree() == nil || rm.id.index >= len(f.facts.Modules) {
 				continue
 			}
 			seen[rm.id] = true
 			for _, imp := range f.facts.Modules[rm.id.index].Imports {
-				list := enclosingList(f.Tree, imp.Span)
+				list := enclosingList(f.Tree(), imp.Span)
 				if imp.Kind != importFile || !list.Valid() {
 					continue
 				}
@@ -163,7 +163,7 @@ func (s *Snapshot) importOrphan(d Diagnostic) (Action, bool) {
 	if !pathLiteral.MatchString(rel) {
 		return Action{}, false
 	}
-	list := enclosingList(s.files[best.File].Tree, best.Span)
+	list := enclosingList(s.files[best.File].Tree(), best.Span)
 	return Action{
 		Title: fmt.Sprintf("Import %s in %s", relPath(s.Root, orphan), relPath(s.Root, best.File)),
 		Edits: map[string][]TextEdit{best.File: {appendToList(list, rel)}},

@@ -46,10 +46,10 @@ var (
 // inherit (self'.packages) ...; and files after ./ or ../ in a path.
 func Complete(s *Snapshot, file string, offset int) []CompletionItem {
 	f := s.files[filepath.Clean(file)]
-	if f == nil || f.Tree == nil {
+	if f == nil || f.Tree() == nil {
 		return nil
 	}
-	src := f.Tree.Src
+	src := f.Tree().Src
 	offset = max(0, min(offset, len(src)))
 	lineStart := strings.LastIndexAny(string(src[:offset]), "\n\r") + 1
 	before := string(src[lineStart:offset])

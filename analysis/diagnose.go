@@ -43,7 +43,7 @@ func (m *model) fileDiagnostics(s *Snapshot, f *File, add func(Diagnostic)) {
 		add(Diagnostic{Loc: Location{File: f.Path}, Severity: SeverityWarning, Code: CodeUnreadable, Message: "cannot index this file: " + f.Err.Error()})
 		return
 	}
-	for _, e := range f.Tree.Errors {
+	for _, e := range f.facts.Syntax {
 		sev := SeverityError
 		if e.Unsupported {
 			sev = SeverityInfo

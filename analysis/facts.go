@@ -32,8 +32,10 @@ type facts struct {
 	Formals []nameDef
 	// Top is the shape of the file's value (below its function headers).
 	Top *shape
-	// Problems are errors nix reports while parsing: undefined variables,
-	// duplicate formal arguments and attributes, keywords as names.
+	// Syntax are the grammar's errors; Problems the errors nix reports
+	// while parsing beyond them: undefined variables, duplicate formal
+	// arguments and attributes, keywords as names.
+	Syntax   []syntax.Problem
 	Problems []Diagnostic
 	// Created are files the configuration itself writes (devenv's
 	// files."name"), relative to the file's directory.
@@ -101,6 +103,10 @@ type importFact struct {
 	Why      string // importExternal, importUnknown
 	// Partition names the flake-parts partition the entry imports into.
 	Partition string
+	// Input and Attr name a module of a flake input (importExternal):
+	// inputs.treefmt-nix.flakeModule is treefmt-nix, [flakeModule].
+	Input string
+	Attr  []string
 }
 
 // flakeFacts is what a flake.nix declares.
@@ -245,6 +251,7 @@ func extractFacts(path string, tree *syntax.Tree) *facts {
 	}
 	x.f.Top = x.ev.shapeOf(top, 2)
 	x.walk(tree.Root())
+	x.f.Syntax = tree.Errors
 	x.problems()
 	return x.f
 }

@@ -25,7 +25,7 @@ func loadFixture(t *testing.T) *Snapshot {
 // in file, plus shift.
 func offsetOf(t *testing.T, s *Snapshot, file, needle string, n, shift int) int {
 	t.Helper()
-	src := string(s.File(file).Tree.Src)
+	src := string(s.File(file).Tree().Src)
 	at := -1
 	for i := 0; i <= n; i++ {
 		next := strings.Index(src[at+1:], needle)
@@ -146,7 +146,7 @@ func TestRename(t *testing.T) {
 	span, name, err := PrepareRename(s, backend, at)
 	require.NoError(t, err)
 	require.Equal(t, "backend", name)
-	require.Equal(t, "backend", string(s.File(backend).Tree.Src[span.Start:span.End]))
+	require.Equal(t, "backend", string(s.File(backend).Tree().Src[span.Start:span.End]))
 
 	edits, err := Rename(s, backend, at, "api")
 	require.NoError(t, err)
@@ -164,7 +164,7 @@ func TestRename(t *testing.T) {
 	defer parser.Close()
 	next := s
 	for f, es := range edits {
-		next = next.WithFile(context.Background(), parser, f, applyEdits(s.File(f).Tree.Src, es))
+		next = next.WithFile(context.Background(), parser, f, applyEdits(s.File(f).Tree().Src, es))
 	}
 	require.Empty(t, next.AllDiagnostics())
 
@@ -185,7 +185,7 @@ func TestRenameRefusesComputedNames(t *testing.T) {
 	s, err := Load(context.Background(), root)
 	require.NoError(t, err)
 	require.Empty(t, s.AllDiagnostics(), "a reference into a computed category is not unknown")
-	_, _, err = PrepareRename(s, m, strings.Index(string(s.File(m).Tree.Src), "packages.a;")+len("packages."))
+	_, _, err = PrepareRename(s, m, strings.Index(string(s.File(m).Tree().Src), "packages.a;")+len("packages."))
 	require.ErrorIs(t, err, ErrCannotRename)
 	require.Contains(t, err.Error(), "produced dynamically")
 }
@@ -196,7 +196,7 @@ func TestEditUpdatesOtherFiles(t *testing.T) {
 	frontend := s.Component("frontend").Modules[0]
 	parser := syntax.NewParser()
 	defer parser.Close()
-	src := strings.Replace(string(s.File(backend).Tree.Src), "packages.backend", "packages.server", 1)
+	src := strings.Replace(string(s.File(backend).Tree().Src), "packages.backend", "packages.server", 1)
 	next := s.WithFile(context.Background(), parser, backend, []byte(src))
 	var codes []string
 	for _, d := range next.Diagnostics(frontend) {

@@ -15,13 +15,20 @@ import (
 	"github.com/monoflake/monoflake/analysis/gitsafe"
 )
 
-// maxFileSize bounds what is read of one .nix file; larger files are
-// reported instead of parsed (generated lock-like files, mistakes).
-const maxFileSize = 32 << 20
+// MaxFileSize bounds what is read of one .nix file: a larger file (a
+// generated package set, a mistake) is reported with one warning instead of
+// parsed, in the command line and the server alike, so that memory stays
+// proportional to what is analysed (a parse holds about 90 bytes a byte).
+const MaxFileSize = 8 << 20
+
+// ErrNoRepository is wrapped by FindRoot's error for a folder in no flake
+// and no git work tree: indexing it could mean indexing a whole disk.
+var ErrNoRepository = errors.New("not in a repository")
 
 // FindRoot returns the repository root for dir: the topmost directory
 // holding a flake.nix, searching dir and its parents up to the enclosing git
-// repository. ok is false when there is no flake.nix at all.
+// repository. ok is false when there is no flake.nix at all; then dir must
+// be in a git work tree, which bounds what is indexed.
 func FindRoot(dir string) (root string, ok bool, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -35,13 +42,21 @@ func FindRoot(dir string) (root string, ok bool, err error) {
 		abs = filepath.Dir(abs)
 	}
 	root = abs
+	inGit := false
 	for d := abs; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "flake.nix")); err == nil {
 			root, ok = d, true
 		}
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil || filepath.Dir(d) == d {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			inGit = true
 			break
 		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if !ok && !inGit {
+		return "", false, fmt.Errorf("%s is %w: there is no flake.nix in it or above it, and it is in no git work tree, so monoflake would not know where the repository ends", dir, ErrNoRepository)
 	}
 	return root, ok, nil
 }
@@ -63,7 +78,7 @@ func skipDir(name string) bool {
 // entries without descending into them; elsewhere the tree is walked.
 // Symlinks are kept only when they stay inside the repository.
 func listFiles(ctx context.Context, root string) ([]string, *FSTable, error) {
-	files, tracked, ignored, err := gitFiles(ctx, root)
+	files, tracked, err := gitFiles(ctx, root)
 	isGit := err == nil
 	if err != nil {
 		files, err = walkFiles(ctx, root)
@@ -85,59 +100,86 @@ func listFiles(ctx context.Context, root string) ([]string, *FSTable, error) {
 		}
 	}
 	sort.Strings(nix)
-	return nix, NewFSTable(root, kept, tracked, ignored, isGit), nil
+	return nix, NewFSTable(root, kept, tracked, nil, isGit), nil
 }
 
-// gitFiles asks git for every file of the work tree at root: tracked and
-// untracked ones (tracked says which), and the ignored entries.
-func gitFiles(ctx context.Context, root string) (files []string, tracked map[string]bool, ignored []string, err error) {
+// gitFiles asks git for every file of the work tree at root, tracked and
+// untracked ones (tracked says which). Ignored entries cost git a walk of
+// the whole tree, so they are asked for only when needed (gitIgnored).
+func gitFiles(ctx context.Context, root string) (files []string, tracked map[string]bool, err error) {
 	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
 		// Only ask git when root is the top of a work tree: below one, git
 		// would list paths relative to a different top.
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	out, err := gitsafe.Output(ctx, root, "ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard", "--deduplicate")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	tracked = map[string]bool{}
+	prefix := root + string(filepath.Separator)
 	for _, entry := range bytes.Split(out, []byte{0}) {
 		if len(entry) < 3 {
 			continue
 		}
 		tag, rel := entry[0], string(entry[2:])
-		p := filepath.Join(root, rel)
-		if hasSkippedDir(root, p) {
+		if hasSkippedDir(rel) {
 			continue
 		}
+		p := prefix + rel
 		files = append(files, p)
 		if tag != '?' {
 			tracked[p] = true
 		}
 	}
-	out, err = gitsafe.Output(ctx, root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+	return files, tracked, nil
+}
+
+// gitTracked lists the files git's index holds, from the index alone.
+func gitTracked(ctx context.Context, root string) ([]string, error) {
+	out, err := gitsafe.Output(ctx, root, "ls-files", "-z", "--cached", "--deduplicate")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
+	var files []string
+	prefix := root + string(filepath.Separator)
+	for _, rel := range bytes.Split(out, []byte{0}) {
+		if len(rel) > 0 && !hasSkippedDir(string(rel)) {
+			files = append(files, prefix+string(rel))
+		}
+	}
+	return files, nil
+}
+
+// gitIgnored lists what git ignores in the work tree at root, directories
+// whole.
+func gitIgnored(ctx context.Context, root string) ([]string, error) {
+	out, err := gitsafe.Output(ctx, root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+	if err != nil {
+		return nil, err
+	}
+	var ignored []string
 	for _, rel := range bytes.Split(out, []byte{0}) {
 		if len(rel) > 0 {
 			ignored = append(ignored, filepath.Join(root, strings.TrimSuffix(string(rel), "/")))
 		}
 	}
-	return files, tracked, ignored, nil
+	return ignored, nil
 }
 
-func hasSkippedDir(root, p string) bool {
-	rel, err := filepath.Rel(root, filepath.Dir(p))
-	if err != nil || rel == "." {
-		return false
-	}
-	for _, part := range strings.Split(rel, string(filepath.Separator)) {
-		if skipDir(part) {
+// hasSkippedDir reports whether a slash-separated path relative to the
+// root lies in a directory skipDir names.
+func hasSkippedDir(rel string) bool {
+	for {
+		i := strings.IndexByte(rel, '/')
+		if i < 0 {
+			return false
+		}
+		if skipDir(rel[:i]) {
 			return true
 		}
+		rel = rel[i+1:]
 	}
-	return false
 }
 
 func walkFiles(ctx context.Context, root string) ([]string, error) {
@@ -210,8 +252,8 @@ func readNixFile(p string) ([]byte, error) {
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("not a regular file")
 	}
-	if info.Size() > maxFileSize {
-		return nil, fmt.Errorf("file is %d MB, larger than the %d MB monoflake reads", info.Size()>>20, maxFileSize>>20)
+	if info.Size() > MaxFileSize {
+		return nil, fmt.Errorf("file is %.1f MB, larger than the %d MB monoflake reads", float64(info.Size())/(1<<20), MaxFileSize>>20)
 	}
 	src := make([]byte, info.Size())
 	n, err := io.ReadFull(f, src)

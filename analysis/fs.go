@@ -1,6 +1,9 @@
 package analysis
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"path"
 	"path/filepath"
 	"sort"
@@ -58,6 +61,31 @@ func (t *FSTable) addParents(p string) {
 
 func isUnder(p, dir string) bool {
 	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator)) || dir == "/"
+}
+
+// digest names the listing: every file, and whether git tracks it.
+func (t *FSTable) digest() string {
+	paths := make([]string, 0, len(t.files))
+	for p := range t.files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	h := sha256.New()
+	for _, p := range paths {
+		tracked := "u"
+		if t.files[p].tracked {
+			tracked = "t"
+		}
+		fmt.Fprintf(h, "%s\x00%s\x00", p, tracked)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// setIgnored records what git ignores; only the edge building the table
+// calls it, before the table is shared.
+func (t *FSTable) setIgnored(ignored []string) {
+	t.ignored = append([]string(nil), ignored...)
+	sort.Strings(t.ignored)
 }
 
 // Root is the repository the table describes.

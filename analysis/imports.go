@@ -183,7 +183,8 @@ func (x *extractor) externalModule(n syntax.Node) (importFact, bool) {
 	if input == "self" || len(names) > 0 && names[0] == "self" {
 		return importFact{Kind: importUnknown, Span: n.Span(), Why: x.ev.cause(n, "a module of the flake itself")}, true
 	}
-	return importFact{Kind: importExternal, Span: n.Span(), Why: x.ev.cause(n, "%s comes from the flake input %s", strings.Join(append([]string{input}, names...), "."), input)}, true
+	return importFact{Kind: importExternal, Span: n.Span(), Input: input, Attr: names,
+		Why: x.ev.cause(n, "%s comes from the flake input %s", strings.Join(append([]string{input}, names...), "."), input)}, true
 }
 
 // importTree reads import-tree calls: `import-tree ./dir`, `import-tree [

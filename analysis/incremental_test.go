@@ -18,7 +18,7 @@ func TestIncrementalMatchesFull(t *testing.T) {
 	frontend := s.Component("frontend").Modules[0]
 	parser := syntax.NewParser()
 	defer parser.Close()
-	src := string(s.File(backend).Tree.Src)
+	src := string(s.File(backend).Tree().Src)
 	edits := []struct {
 		name string
 		text string
@@ -47,7 +47,7 @@ func TestIncrementalMatchesFull(t *testing.T) {
 			for _, c := range full.components {
 				require.Equal(t, c.Deps, next.model.byName[c.Name].Deps)
 			}
-			at := strings.Index(string(next.File(frontend).Tree.Src), "self'.packages.backend") + len("self'.packages.")
+			at := strings.Index(string(next.File(frontend).Tree().Src), "self'.packages.backend") + len("self'.packages.")
 			full2 := &Snapshot{Root: next.Root, HasFlake: true, files: next.files, fs: next.fs, model: full}
 			require.Equal(t, Definition(full2, frontend, at), Definition(next, frontend, at))
 			require.Equal(t, References(full2, frontend, at, true), References(next, frontend, at, true))

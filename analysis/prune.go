@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/monoflake/monoflake/analysis/syntax"
@@ -29,10 +28,10 @@ func PrunedFlake(s *Snapshot, c *Component) (src []byte, modules []string, err e
 	}
 	rootFile := filepath.Join(s.Root, "flake.nix")
 	f := s.files[rootFile]
-	if f == nil || f.Tree == nil || f.facts == nil {
+	if f == nil || f.Tree() == nil || f.facts == nil {
 		return nil, nil, errors.New("the root flake.nix is not indexed")
 	}
-	if len(f.Tree.Errors) > 0 {
+	if len(f.Tree().Errors) > 0 {
 		return nil, nil, errors.New("the root flake.nix has syntax errors")
 	}
 	fl := s.model.rootFlake(s)
@@ -52,7 +51,7 @@ func PrunedFlake(s *Snapshot, c *Component) (src []byte, modules []string, err e
 	p := pruner{s: s, needed: needed, dir: s.Root}
 	var edits []TextEdit
 	for _, imp := range mod.Imports {
-		el := nodeSpanned(f.Tree, imp.Span)
+		el := nodeSpanned(f.Tree(), imp.Span)
 		if !el.Valid() {
 			return nil, nil, errors.New("the root flake's imports cannot be matched to its text")
 		}
@@ -72,7 +71,7 @@ func PrunedFlake(s *Snapshot, c *Component) (src []byte, modules []string, err e
 		}
 		return false
 	}
-	f.Tree.Root().Walk(func(n syntax.Node) bool {
+	f.Tree().Root().Walk(func(n syntax.Node) bool {
 		if covered(n) {
 			return false
 		}
@@ -85,7 +84,7 @@ func PrunedFlake(s *Snapshot, c *Component) (src []byte, modules []string, err e
 		return true
 	})
 	sort.Strings(modules)
-	return applyEdits(f.Tree.Src, edits), modules, nil
+	return applyEdits(f.Tree().Src, edits), modules, nil
 }
 
 type pruner struct {
@@ -245,13 +244,9 @@ func literalPath(n syntax.Node, dir string) (string, bool) {
 	return filepath.Join(dir, text), true
 }
 
-// nixPath writes an absolute path as a Nix expression that is valid
-// whatever characters the path holds.
-func nixPath(p string) string {
-	q := strconv.Quote(p)
-	q = strings.ReplaceAll(q, "${", `\${`)
-	return fmt.Sprintf("(/. + %s)", q)
-}
+// nixPath writes an absolute path as a Nix expression, whatever
+// characters the path holds.
+func nixPath(p string) string { return syntax.PathExpr(p) }
 
 // applyEdits applies non-overlapping edits to src.
 func applyEdits(src []byte, edits []TextEdit) []byte {

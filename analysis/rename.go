@@ -108,7 +108,7 @@ func Rename(s *Snapshot, file string, offset int, newName string) (map[string][]
 		r.inherit(site)
 	}
 	for _, loc := range s.model.refsTo[key] {
-		if attr := attrAt(s.files[loc.File].Tree, loc.Span); attr.Parent().Kind() == syntax.InheritedAttrs {
+		if attr := attrAt(s.files[loc.File].Tree(), loc.Span); attr.Parent().Kind() == syntax.InheritedAttrs {
 			// An inherit the model follows through a let-bound set.
 			if !r.done[loc] {
 				r.inherit(inheritSite{file: loc.File, attr: attr})
@@ -144,7 +144,7 @@ func (r *renamer) replace(file string, span syntax.Span, text string) {
 // definition renames where an output is defined.
 func (r *renamer) definition(d *Output) error {
 	f := r.s.files[d.Def.File]
-	attr := attrAt(f.Tree, d.Def.Span)
+	attr := attrAt(f.Tree(), d.Def.Span)
 	if !attr.Valid() {
 		return fmt.Errorf("%w: %s.%s is defined at %s by something other than an attribute name; rename it by hand", ErrCannotRename, r.key.category, r.key.name, r.s.whereSpan(d.Def))
 	}
@@ -347,11 +347,11 @@ func (s *Snapshot) renameSites(key outputKey) ([]inheritSite, error) {
 	var sites []inheritSite
 	for _, p := range s.Files() {
 		f := s.files[p]
-		if f.Tree == nil || !mentionsOutputs(f.Tree.Src) {
+		if f.Tree() == nil || !mentionsOutputs(f.Tree().Src) {
 			continue
 		}
 		var err error
-		f.Tree.Root().Walk(func(n syntax.Node) bool {
+		f.Tree().Root().Walk(func(n syntax.Node) bool {
 			if err != nil {
 				return false
 			}

@@ -39,6 +39,13 @@ type flake struct {
 	pathInputs map[string]*flake
 	component  *Component // the sub-flake's component; nil for the root and inner flakes
 	inner      bool
+	// openCats are categories modules of inputs the model knows add to.
+	openCats []catOpen
+}
+
+type catOpen struct {
+	key   catKey
+	cause cause
 }
 
 type reachedModule struct {
@@ -286,7 +293,21 @@ func (m *model) importTargets(s *Snapshot, fl *flake, file string, imp importFac
 	switch imp.Kind {
 	case importInline:
 		return []reachedModule{{id: moduleID{file, imp.Module}}}
-	case importExternal, importUnknown:
+	case importExternal:
+		in, declared := fl.inputs[imp.Input]
+		if k, ok := known(in, declared, imp); ok {
+			// A module the model knows: only the categories it adds to
+			// are open.
+			for _, c := range k.perSystem {
+				fl.openCats = append(fl.openCats, catOpen{catKey{fl.id, true, c}, cause{Loc: Location{File: file, Span: imp.Span}, Why: imp.Why}})
+			}
+			for _, c := range k.flake {
+				fl.openCats = append(fl.openCats, catOpen{catKey{fl.id, false, c}, cause{Loc: Location{File: file, Span: imp.Span}, Why: imp.Why}})
+			}
+			return nil
+		}
+		return openWith(imp.Why)
+	case importUnknown:
 		return openWith(imp.Why)
 	case importFile:
 		target := m.moduleFile(s, imp.Target)
@@ -643,6 +664,11 @@ func (m *model) indexOutputs(s *Snapshot) {
 			for _, d := range mod.Declares {
 				m.cat(catKey{fl.id, true, d}).declared = true
 			}
+		}
+		for _, o := range fl.openCats {
+			c := m.cat(o.key)
+			c.closed = false
+			c.causes = append(c.causes, o.cause)
 		}
 		if len(fl.open) > 0 {
 			for k, c := range m.cats {

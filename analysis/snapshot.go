@@ -2,6 +2,8 @@ package analysis
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,27 +13,64 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/sourcegraph/conc/pool"
 
+	"github.com/monoflake/monoflake/analysis/indexcache"
 	"github.com/monoflake/monoflake/analysis/syntax"
 )
 
 // File is one indexed Nix file of a snapshot.
 type File struct {
 	Path  string
-	Tree  *syntax.Tree // nil when the file could not be read
-	Err   error        // why the file could not be read
+	Err   error // why the file could not be read
 	facts *facts
+	tree  *syntax.Tree
+	// lazy parses the file when its tree is first needed: a file whose
+	// facts came from the persistent index is not parsed to answer what
+	// the facts answer.
+	lazy *lazyTree
+}
+
+// lazyTree reads and parses a file once, on demand, and only if its
+// content is still the content its facts were read from.
+type lazyTree struct {
+	once sync.Once
+	read func() ([]byte, error)
+	hash string // of the content the facts describe
+	tree *syntax.Tree
+}
+
+// Tree returns the file's syntax tree: nil when the file could not be
+// read, or (for a file indexed earlier) when its content changed since.
+func (f *File) Tree() *syntax.Tree {
+	switch {
+	case f == nil:
+		return nil
+	case f.tree != nil || f.lazy == nil:
+		return f.tree
+	}
+	l := f.lazy
+	l.once.Do(func() {
+		src, err := l.read()
+		if err != nil || contentHash(src) != l.hash {
+			return
+		}
+		p := syntax.NewParser()
+		defer p.Close()
+		l.tree = p.Parse(src)
+	})
+	return l.tree
 }
 
 // Lines returns the file's line index (nil when unreadable).
 func (f *File) Lines() *syntax.Lines {
-	if f == nil || f.Tree == nil {
-		return nil
+	if t := f.Tree(); t != nil {
+		return t.Lines
 	}
-	return f.Tree.Lines
+	return nil
 }
 
 // Snapshot is an immutable view of a workspace: every Nix file, parsed, and
@@ -47,22 +86,46 @@ type Snapshot struct {
 	files     map[string]*File
 	fs        *FSTable
 	model     *model
+	resultKey string
+	// paths are the files' paths, sorted once: the model walks them in
+	// order many times.
+	pathsOnce *sync.Once
+	paths     []string
 }
 
 // Load indexes the repository containing dir: the topmost flake.nix above
 // dir (see FindRoot), every .nix file below it, parsed in parallel.
 func Load(ctx context.Context, dir string) (*Snapshot, error) {
+	return LoadWith(ctx, dir, LoadOptions{})
+}
+
+// LoadOptions configure LoadWith.
+type LoadOptions struct {
+	// Index is the persistent index: files unchanged since it was written
+	// are answered from it without being parsed, and it is brought up to
+	// date. nil reads every file.
+	Index *indexcache.Store
+}
+
+// LoadWith is Load with options.
+func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, error) {
 	root, hasFlake, err := FindRoot(dir)
 	if err != nil {
 		return nil, err
 	}
-	paths, table, err := listFiles(ctx, root)
-	if err != nil {
-		return nil, err
+	// While nothing moved since the index was written, git's index alone
+	// lists the repository.
+	header, _ := readPackHeader(opts.Index, root)
+	paths, table, quick := quickListing(ctx, root, header)
+	if !quick {
+		if paths, table, err = listFiles(ctx, root); err != nil {
+			return nil, err
+		}
 	}
 	cfg, cfgErr := LoadConfig(root)
-	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths)), fs: table}
-	files, err := indexFiles(ctx, paths, nil)
+	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths)), fs: table, pathsOnce: &sync.Once{}}
+	known, knownKey := readPack(opts.Index, root)
+	files, entries, changed, err := indexFilesWith(ctx, paths, known)
 	if err != nil {
 		return nil, err
 	}
@@ -72,8 +135,121 @@ func Load(ctx context.Context, dir string) (*Snapshot, error) {
 			s.files[f.Path] = f
 		}
 	}
+	if table.Git() && s.readsMissing() {
+		// Whether a missing path is ignored decides what is said of it.
+		if ignored, err := gitIgnored(ctx, root); err == nil {
+			table.setIgnored(ignored)
+		}
+	}
+	configBytes, _ := os.ReadFile(filepath.Join(root, ConfigFile))
+	listing, config := table.digest(), configDigest(configBytes)
+	s.resultKey = resultKey(root, config, listing, entries)
+	if opts.Index != nil && (changed || len(entries) != len(known) || knownKey != s.resultKey) {
+		h := packHeader{Root: root, Key: s.resultKey, Listing: listing, ConfigDigest: config, Git: table.Git()}
+		if h.Git {
+			h.Untracked, h.Dirs = listingStats(table, root)
+		}
+		// Losing this write costs the next process time, not answers.
+		_ = writePack(opts.Index, h, entries)
+	}
 	s.model = resolve(s)
 	return s, nil
+}
+
+// ResultKey names what the snapshot's model determines, when it was loaded
+// through the persistent index and matches the disk: callers store results
+// computed from it (diagnostics, plans) under it, and find them again with
+// Unchanged. It is "" for a snapshot with edits the disk does not hold.
+func (s *Snapshot) ResultKey() string { return s.resultKey }
+
+// indexFilesWith indexes paths, answering those whose stats (or content)
+// are unchanged since the pack known was written from the pack. It returns
+// the files, the pack entries to keep, and whether any entry changed.
+func indexFilesWith(ctx context.Context, paths []string, known map[string]*packFile) ([]*File, []packFile, bool, error) {
+	out := make([]*File, len(paths))
+	entries := make([]*packFile, len(paths))
+	fresh := make([]bool, len(paths))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(paths)))
+	var next atomic.Int64
+	p := pool.New().WithContext(ctx).WithMaxGoroutines(workers)
+	for w := 0; w < workers; w++ {
+		p.Go(func(ctx context.Context) error {
+			var parser *syntax.Parser
+			defer func() {
+				if parser != nil {
+					parser.Close()
+				}
+			}()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(paths) {
+					return nil
+				}
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				path := paths[i]
+				st, statOK := statOf(path)
+				if k := known[path]; k != nil && statOK && k.Size == st.size && k.MTime == st.mtime && k.Ino == st.ino {
+					out[i], entries[i] = fromPack(path, k), k
+					continue
+				}
+				src, err := readNixFile(path)
+				if err != nil {
+					out[i] = &File{Path: path, Err: err}
+					continue
+				}
+				hash := contentHash(src)
+				e := &packFile{Path: path, Size: st.size, MTime: st.mtime, Ino: st.ino, Hash: hash}
+				if k := known[path]; k != nil && k.Hash == hash {
+					e.Facts = k.Facts
+					out[i] = fromPack(path, e)
+				} else {
+					if parser == nil {
+						parser = syntax.NewParser()
+					}
+					out[i] = indexFile(parser, path, src, true)
+					e.Facts = out[i].facts
+				}
+				if out[i].facts != nil && statOK {
+					entries[i], fresh[i] = e, true
+				}
+			}
+		})
+	}
+	if err := p.Wait(); err != nil {
+		return nil, nil, false, fmt.Errorf("indexing cancelled: %w", err)
+	}
+	var kept []packFile
+	changed := false
+	for i, e := range entries {
+		if e != nil {
+			kept = append(kept, *e)
+			changed = changed || fresh[i]
+		}
+	}
+	return out, kept, changed, nil
+}
+
+// readsMissing reports whether some file reads a path the listing lacks.
+func (s *Snapshot) readsMissing() bool {
+	for _, f := range s.files {
+		if f.facts == nil {
+			continue
+		}
+		for _, p := range f.facts.Paths {
+			if p.Read && !p.FromSelf && isUnder(p.Target, s.Root) && !s.fs.Exists(p.Target) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fromPack is a file answered from the persistent index: its facts, and a
+// tree read only if a feature asks for it.
+func fromPack(path string, e *packFile) *File {
+	return &File{Path: path, facts: e.Facts, lazy: &lazyTree{read: func() ([]byte, error) { return readNixFile(path) }, hash: e.Hash}}
 }
 
 // indexFiles reads and parses paths in parallel with one parser per worker.
@@ -117,7 +293,7 @@ func indexFile(parser *syntax.Parser, path string, src []byte, haveSrc bool) (f 
 	defer func() {
 		// A parser bug must cost one file, not the index.
 		if r := recover(); r != nil {
-			f.Tree, f.facts, f.Err = nil, nil, fmt.Errorf("internal error while parsing: %v", r)
+			f.tree, f.facts, f.Err = nil, nil, fmt.Errorf("internal error while parsing: %v", r)
 		}
 	}()
 	if !haveSrc {
@@ -127,8 +303,8 @@ func indexFile(parser *syntax.Parser, path string, src []byte, haveSrc bool) (f 
 			return f
 		}
 	}
-	f.Tree = parser.Parse(src)
-	f.facts = extractFacts(path, f.Tree)
+	f.tree = parser.Parse(src)
+	f.facts = extractFacts(path, f.tree)
 	return f
 }
 
@@ -143,7 +319,7 @@ func (s *Snapshot) WithFile(ctx context.Context, parser *syntax.Parser, path str
 // WithTree is WithFile for a file already parsed by the caller (an edited
 // document reparsed incrementally).
 func (s *Snapshot) WithTree(path string, tree *syntax.Tree) *Snapshot {
-	f := &File{Path: path, Tree: tree}
+	f := &File{Path: path, tree: tree}
 	f.facts = extractFacts(path, tree)
 	return s.withIndexed(f)
 }
@@ -183,6 +359,8 @@ func (s *Snapshot) withIndexed(f *File) *Snapshot {
 
 func (s *Snapshot) clone() *Snapshot {
 	n := *s
+	n.resultKey = "" // an edit the index does not describe
+	n.pathsOnce, n.paths = &sync.Once{}, nil
 	n.files = maps.Clone(s.files)
 	return &n
 }
@@ -190,14 +368,20 @@ func (s *Snapshot) clone() *Snapshot {
 // File returns the indexed file at path, or nil.
 func (s *Snapshot) File(path string) *File { return s.files[filepath.Clean(path)] }
 
-// Files returns the paths of every indexed file, sorted.
+// Files returns the paths of every indexed file, sorted. The slice is
+// shared: callers must not change it.
 func (s *Snapshot) Files() []string {
-	out := make([]string, 0, len(s.files))
-	for p := range s.files {
-		out = append(out, p)
+	if s.pathsOnce == nil {
+		s.pathsOnce = &sync.Once{} // a snapshot built by hand
 	}
-	sort.Strings(out)
-	return out
+	s.pathsOnce.Do(func() {
+		s.paths = make([]string, 0, len(s.files))
+		for p := range s.files {
+			s.paths = append(s.paths, p)
+		}
+		sort.Strings(s.paths)
+	})
+	return s.paths
 }
 
 // Components returns the components, sorted by name.
@@ -266,4 +450,10 @@ func (s *Snapshot) Unread() []Unread {
 		return out[i].Line < out[j].Line
 	})
 	return out
+}
+
+// contentHash names a file's content in the persistent index.
+func contentHash(src []byte) string {
+	sum := sha256.Sum256(src)
+	return hex.EncodeToString(sum[:])
 }

@@ -52,7 +52,7 @@ func reachedSubFlakes(s *analysis.Snapshot) (reached map[string]bool, known bool
 		}
 	}
 	root := s.File(filepath.Join(s.Root, "flake.nix"))
-	if root == nil || root.Tree == nil {
+	if root == nil || root.Tree() == nil {
 		return nil, false
 	}
 	reached = map[string]bool{}
@@ -64,7 +64,7 @@ func reachedSubFlakes(s *analysis.Snapshot) (reached map[string]bool, known bool
 		if f == nil {
 			continue
 		}
-		for _, target := range pathURLs(f.Tree, dir) {
+		for _, target := range pathURLs(f.Tree(), dir) {
 			if subFlakes[target] && !reached[target] {
 				reached[target] = true
 				queue = append(queue, target)

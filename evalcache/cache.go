@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/monoflake/monoflake/analysis/indexcache"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,6 +30,9 @@ const TimeoutVariable = "MONOFLAKE_EVAL_TIMEOUT"
 // direnv hook, a second editor) may share its folder.
 type Cache struct {
 	layout
+	// index is the model's persistent index, in the same cache folder:
+	// planning a miss reads what changed, not the repository.
+	index   *indexcache.Store
 	dataDir string
 	nix     string
 	run     runner
@@ -113,6 +117,9 @@ func Open(opts Options) (*Cache, error) {
 	if err := c.writeHelper(); err != nil {
 		return nil, err
 	}
+	// Without the model's index every miss reads the whole repository;
+	// that costs time, not answers, so a failure here is not one.
+	c.index, _ = indexcache.Open(indexcache.Dir(dir))
 	return c, nil
 }
 

@@ -154,7 +154,7 @@ func (c *Cache) EnvironmentFor(ctx context.Context, q Query) (*Result, Request, 
 			return f.hit, req, nil
 		}
 	}
-	planned, err := PlanPath(ctx, q.Path, q.Component, q.Mode)
+	planned, err := c.plan(ctx, q.Path, q.Component, q.Mode)
 	if err != nil {
 		if !ok || ctx.Err() != nil {
 			return nil, planned, err

@@ -6,26 +6,18 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
+
+	"github.com/monoflake/monoflake/analysis/syntax"
 )
 
-// This file is the one place that writes Nix: string literals, paths,
-// attribute paths and the expressions built from them. Anything that puts
-// a name or a path into an expression goes through nixString, which writes
-// what Nix's lexer reads back byte for byte (Go's strconv.Quote does not:
-// Nix knows no \x or \u escapes).
+// This file is the one place in evalcache that writes Nix expressions:
+// attribute paths and the expressions built from names and paths, which
+// are quoted by the syntax package (the one place that writes Nix
+// literals, for the model's pruned flakes too).
 
-// nixString quotes s as a Nix string literal. Inside "…" Nix gives meaning
-// to \, " and ${ only; every other byte, control characters and invalid
-// UTF-8 included, stands for itself.
-func nixString(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `${`, `\${`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
-	return `"` + r.Replace(s) + `"`
-}
+func nixString(s string) string { return syntax.QuoteString(s) }
 
-// nixPath is an absolute path as a Nix path value, whatever characters it
-// holds.
-func nixPath(p string) string { return "(/. + " + nixString(p) + ")" }
+func nixPath(p string) string { return syntax.PathExpr(p) }
 
 // attrPath selects devShells.<system>.<shell>, quoting every name.
 func attrPath(system, shell string) string {

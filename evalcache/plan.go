@@ -2,12 +2,14 @@ package evalcache
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/monoflake/monoflake/analysis"
+	"github.com/monoflake/monoflake/analysis/indexcache"
 )
 
 // ErrNoDevShell is wrapped by Plan's error when there is no devShell to
@@ -120,4 +122,37 @@ func PlanAll(s *analysis.Snapshot, mode Mode) ([]Request, []error) {
 		reqs = append(reqs, req)
 	}
 	return reqs, errs
+}
+
+// plan is PlanPath through the model's persistent index: a repository
+// unchanged since a plan was made answers with that plan for a stat per
+// file; otherwise only the files that changed are read, and the plan is
+// stored for the next process.
+func (c *Cache) plan(ctx context.Context, path, component string, mode Mode) (Request, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Request{}, fmt.Errorf("resolve %s: %w", path, err)
+	}
+	name := func(key string) string {
+		return indexcache.Key("plan", cacheVersion, key, abs, component, string(mode))
+	}
+	if key, ok := analysis.Unchanged(ctx, abs, c.index); ok {
+		if data, ok := c.index.Get(name(key)); ok {
+			var req Request
+			if json.Unmarshal(data, &req) == nil {
+				return req, nil
+			}
+		}
+	}
+	s, err := analysis.LoadWith(ctx, abs, analysis.LoadOptions{Index: c.index})
+	if err != nil {
+		return Request{}, err
+	}
+	req, err := Plan(s, abs, component, mode)
+	if err == nil && s.ResultKey() != "" && c.index != nil {
+		if data, err := json.Marshal(req); err == nil {
+			_ = c.index.Put(name(s.ResultKey()), data) // losing it costs the next miss time
+		}
+	}
+	return req, err
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/monoflake/monoflake/analysis"
+	"github.com/monoflake/monoflake/analysis/indexcache"
 )
 
 // TestPlanPrunesWithTheModel evaluates every component of the fixture
@@ -76,4 +77,33 @@ func TestEnvironmentFor(t *testing.T) {
 	res, _, err = c2.EnvironmentFor(ctx, Query{Path: filepath.Join(root, "infra"), Vouched: true})
 	require.NoError(t, err)
 	require.Equal(t, Fresh, res.State)
+}
+
+// A miss plans through the model's index: the plan of an unchanged
+// repository is the stored one, and any change is planned afresh.
+func TestPlanThroughTheIndex(t *testing.T) {
+	root := copyFixture(t, "monorepo")
+	c, err := Open(Options{Dir: t.TempDir(), DataDir: t.TempDir()})
+	require.NoError(t, err)
+	ctx := context.Background()
+	backend := filepath.Join(root, "backend")
+	want, err := PlanPath(ctx, backend, "", Scoped)
+	require.NoError(t, err)
+	first, err := c.plan(ctx, backend, "", Scoped)
+	require.NoError(t, err)
+	require.Equal(t, want, first)
+	key, ok := analysis.Unchanged(ctx, backend, c.index)
+	require.True(t, ok, "planning brought the index up to date")
+	_, stored := c.index.Get(indexcache.Key("plan", cacheVersion, key, backend, "", string(Scoped)))
+	require.True(t, stored, "the plan is stored under the repository's result key")
+	again, err := c.plan(ctx, backend, "", Scoped)
+	require.NoError(t, err)
+	require.Equal(t, want, again)
+
+	// Give backend a devShell named like a new component's: the plan changes.
+	outputs := filepath.Join(root, "backend", "nix", "outputs.nix")
+	editFile(t, outputs, "devShells.backend", "devShells.server")
+	changed, err := c.plan(ctx, backend, "", Scoped)
+	require.NoError(t, err)
+	require.Equal(t, "server", changed.Shell)
 }

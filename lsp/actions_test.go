@@ -149,7 +149,7 @@ func TestGitAddCommand(t *testing.T) {
 		err := add(tc.path)
 		require.Error(t, err, tc.path)
 		require.Equal(t, codeRequestFailed, rpcCode(t, err))
-		require.Contains(t, err.Error(), "git add "+tc.path+" failed: ")
+		require.Contains(t, err.Error(), "could not add "+tc.path+" to git: ")
 		require.Contains(t, err.Error(), tc.says)
 		require.NotContains(t, err.Error(), "\n", "one sentence")
 	}

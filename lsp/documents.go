@@ -8,13 +8,15 @@ import (
 	"github.com/segmentio/encoding/json"
 	"go.lsp.dev/protocol"
 
+	"github.com/monoflake/monoflake/analysis"
 	"github.com/monoflake/monoflake/analysis/syntax"
 )
 
-// maxDocument bounds an editor buffer the server parses. It matches the
-// largest file analysis reads from disk; a bigger buffer is left out of the
-// model rather than stalling every keystroke.
-const maxDocument = 32 << 20
+// maxDocument bounds an editor buffer the server parses: the largest file
+// analysis reads from disk, so the command line and the server skip the
+// same files. A bigger buffer is left out of the model rather than
+// stalling every keystroke.
+const maxDocument = analysis.MaxFileSize
 
 // document is an open editor buffer. Documents are replaced, never
 // changed, so the publisher can read a version while the read loop edits.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/segmentio/encoding/json"
 	"github.com/stretchr/testify/require"
+	"go.lsp.dev/protocol"
 
 	"github.com/monoflake/monoflake/tools/genrepo"
 )
@@ -345,4 +347,20 @@ func (c *rawClient) progressKinds() []string {
 		}
 	}
 	return kinds
+}
+
+// A pathologically deep document costs its own parse: requests about other
+// files and shutdown are answered promptly.
+func TestDeeplyNestedDocument(t *testing.T) {
+	c, root, backend, _ := monorepoSession(t)
+	deep := filepath.Join(root, "deep.nix")
+	text := strings.Repeat("{a=", 50000) + "1" + strings.Repeat(";}", 50000)
+	require.NoError(t, os.WriteFile(deep, []byte(text), 0o644))
+	start := time.Now()
+	c.open(deep)
+	var hover any
+	c.mustCall("textDocument/hover", protocol.HoverParams{TextDocumentPositionParams: protocol.TextDocumentPositionParams{
+		TextDocument: protocol.TextDocumentIdentifier{URI: pathToURI(backend)}}}, &hover)
+	require.NoError(t, c.shutdown())
+	require.Less(t, time.Since(start), 10*time.Second, "one deep file must not hold up the session")
 }

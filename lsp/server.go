@@ -36,6 +36,7 @@ import (
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
 
+	"github.com/monoflake/monoflake/analysis/indexcache"
 	"github.com/monoflake/monoflake/evalcache"
 )
 
@@ -57,6 +58,10 @@ type Options struct {
 	// Cache evaluates devShell environments; nil leaves every environment
 	// in state "none" while everything static keeps working.
 	Cache *evalcache.Cache
+	// Index is the model's persistent index, shared with the command line:
+	// opening an unchanged workspace reads no file it holds. nil reads
+	// every file.
+	Index *indexcache.Store
 }
 
 // DefaultDiagnosticsDelay is the default Options.DiagnosticsDelay.
@@ -181,7 +186,7 @@ func newServer(ctx context.Context, opt Options) *server {
 	}
 	s.client.Store(&clientInfo{})
 	s.syntax.Store(true)
-	s.session = newSession(ctx, &s.bg, s)
+	s.session = newSession(ctx, &s.bg, s, opt.Index)
 	s.envs = newEnvironments(opt.Cache, s, s.session.HasFolderAt)
 	s.methods = s.methodTable()
 	return s

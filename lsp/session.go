@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"context"
+	"github.com/monoflake/monoflake/analysis/indexcache"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -23,7 +24,8 @@ type session struct {
 	ctx    context.Context // ends with the connection; background work uses it
 	bg     *conc.WaitGroup // the server's: every goroutine it starts
 	out    reporter
-	parser *syntax.Parser // only the read loop parses buffers
+	index  *indexcache.Store // the model's persistent index, or nil
+	parser *syntax.Parser    // only the read loop parses buffers
 
 	// changes numbers document changes in the order they were received.
 	changes atomic.Uint64
@@ -51,8 +53,8 @@ type reporter interface {
 	lensesChanged()
 }
 
-func newSession(ctx context.Context, bg *conc.WaitGroup, out reporter) *session {
-	return &session{ctx: ctx, bg: bg, out: out, parser: syntax.NewParser(), docs: map[string]*document{}, dirty: map[string]bool{}}
+func newSession(ctx context.Context, bg *conc.WaitGroup, out reporter, index *indexcache.Store) *session {
+	return &session{ctx: ctx, bg: bg, out: out, index: index, parser: syntax.NewParser(), docs: map[string]*document{}, dirty: map[string]bool{}}
 }
 
 // close frees the parser and every buffer once nothing runs any more.

@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultMaxMessage bounds one message when Options.MaxMessage is zero. It
-// is above the largest file analysis reads (32 MB) plus JSON escaping.
+// is above the largest file analysis reads (analysis.MaxFileSize) plus JSON escaping.
 const DefaultMaxMessage = 96 << 20
 
 // maxHeaderLine bounds one header line, so a client that never sends a line

@@ -187,7 +187,7 @@ func (s *session) firstLoad(ws *workspace) {
 // on top, its current snapshot.
 func (s *session) load(ws *workspace) error {
 	start := time.Now()
-	snap, err := analysis.Load(s.ctx, ws.root)
+	snap, err := analysis.LoadWith(s.ctx, ws.root, analysis.LoadOptions{Index: s.index})
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func (c Command) Run(ctx context.Context, args ...string) error {
 }
 
 // Output runs git and returns its standard output. The error names the
-// git command and ends with git's own last line of complaint.
+// git command and ends with the line of git's stderr that says what went wrong.
 func (c Command) Output(ctx context.Context, args ...string) ([]byte, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -103,7 +103,7 @@ func (c Command) run(ctx context.Context, settings []setting, args []string) ([]
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("%s in %s: %w", name, c.Dir, ctx.Err())
 	}
-	if last := lastLine(stderr.Bytes()); last != "" {
+	if last := complaint(stderr.Bytes()); last != "" {
 		return stdout.Bytes(), fmt.Errorf("%s in %s: %w: %s", name, c.Dir, err, last)
 	}
 	return stdout.Bytes(), fmt.Errorf("%s in %s: %w", name, c.Dir, err)
@@ -273,7 +273,22 @@ func environment(base, extra []string, settings []setting) []string {
 	return append(env, "GIT_CONFIG_COUNT="+strconv.Itoa(count))
 }
 
-func lastLine(b []byte) string {
+// complaint picks the line of git's stderr that says what went wrong: the
+// last "fatal:" or "error:" line, else the first line that is not a hint
+// (git add of an ignored file says why first, then lists paths and hints).
+func complaint(b []byte) string {
+	var first string
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return strings.TrimSpace(lines[len(lines)-1])
+	for i := len(lines) - 1; i >= 0; i-- {
+		line := strings.TrimSpace(lines[i])
+		for _, prefix := range []string{"fatal: ", "error: "} {
+			if rest, ok := strings.CutPrefix(line, prefix); ok {
+				return rest
+			}
+		}
+		if line != "" && !strings.HasPrefix(line, "hint:") {
+			first = line
+		}
+	}
+	return first
 }

@@ -225,10 +225,7 @@ func TestCancelKillsTheGroup(t *testing.T) {
 	}
 	pid, err := os.ReadFile(pidFile)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		_, err := os.Stat("/proc/" + strings.TrimSpace(string(pid)))
-		return err != nil
-	}, 5*time.Second, 10*time.Millisecond, "the grandchild goes with git's process group")
+	require.Eventually(t, func() bool { return processGone(strings.TrimSpace(string(pid))) }, 5*time.Second, 10*time.Millisecond, "the grandchild goes with git's process group")
 }
 
 func TestWithFlags(t *testing.T) {
@@ -240,5 +237,28 @@ func TestWithFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, withFlags(tt.args), "%q", tt.args)
+	}
+}
+
+// processGone reports whether a process has ended: no longer in /proc, or
+// a zombie nobody reaped yet (the machine's init may not reap at once).
+func processGone(pid string) bool {
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return true
+	}
+	// The state follows the command name in parentheses.
+	i := strings.LastIndexByte(string(stat), ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
+}
+
+func TestComplaint(t *testing.T) {
+	for _, tc := range []struct{ stderr, want string }{
+		{"fatal: not a git repository (or any of the parent directories): .git\n", "not a git repository (or any of the parent directories): .git"},
+		{"The following paths are ignored by one of your .gitignore files:\nignored.nix\nhint: Use -f if you really want to add them.\nhint: \"git config advice.addIgnoredFile false\"\n", "The following paths are ignored by one of your .gitignore files:"},
+		{"warning: something\nerror: pathspec 'x' did not match any file(s) known to git\n", "pathspec 'x' did not match any file(s) known to git"},
+		{"", ""},
+	} {
+		require.Equal(t, tc.want, complaint([]byte(tc.stderr)), tc.stderr)
 	}
 }

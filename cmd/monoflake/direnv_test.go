@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,7 +88,12 @@ func TestInit(t *testing.T) {
 func TestInitWithoutComponents(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	c := &cli{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
-	require.Equal(t, exitFindings, run(context.Background(), c, []string{"init", t.TempDir()}))
+	dir := t.TempDir()
+	require.Equal(t, exitUsage, run(context.Background(), c, []string{"init", dir}), "a folder in no repository is refused")
+	require.Contains(t, stderr.String(), "is not in a repository")
+	stderr.Reset()
+	require.NoError(t, exec.Command("git", "init", "-q", dir).Run())
+	require.Equal(t, exitFindings, run(context.Background(), c, []string{"init", dir}))
 	require.Contains(t, stderr.String(), "no components found")
 }
 

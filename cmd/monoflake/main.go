@@ -14,9 +14,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/monoflake/monoflake/analysis/indexcache"
 	"github.com/monoflake/monoflake/evalcache"
 )
 
@@ -46,6 +48,26 @@ type cli struct {
 	// command itself, so they cannot drift apart. Every command parses its
 	// flags before it does anything else.
 	describe func(*flagSet)
+	// indexStore is the persistent index, opened on first use.
+	indexOnce  sync.Once
+	indexStore *indexcache.Store
+}
+
+// index is the persistent index in the cache folder, or nil when there is
+// no cache folder to keep it in (every file is then read).
+func (c *cli) index() *indexcache.Store {
+	c.indexOnce.Do(func() {
+		dir, err := indexcache.DefaultCacheDir(c.getenv)
+		if err != nil {
+			return
+		}
+		if store, err := indexcache.Open(indexcache.Dir(dir)); err == nil {
+			c.indexStore = store
+			// Trimming is housekeeping: its failure costs disk, not answers.
+			_ = store.TrimIfDue(30*24*time.Hour, 256<<20)
+		}
+	})
+	return c.indexStore
 }
 
 // command is one subcommand.
@@ -102,6 +124,13 @@ directory is NAME.`,
 			doc: `Positions are FILE:LINE:COL, with a 1-based line and byte column. Exit status:
 0 without errors, 1 with errors, 2 when the command could not run.`,
 			run: runCheck},
+		{name: "fix", synopsis: "[--all] [--dry-run] [DIR]", group: groupQueries,
+			summary: "apply the quick fixes of the diagnostics",
+			doc: `Without --all, only the one obvious fix of a diagnostic is applied: an unknown
+output becomes the close match the diagnostic names. --all also adds orphan
+modules to an imports list, creates missing modules from a template and adds
+untracked files to git. --dry-run says what would change and changes nothing.`,
+			run: runFix},
 		{name: "definition", synopsis: "[--json] FILE:LINE:COL", group: groupQueries,
 			summary: "print where the reference at a position is defined",
 			doc:     `LINE is 1-based and COL is a 1-based byte column, as the Go tools print them.`,

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/monoflake/monoflake/analysis"
+	"github.com/monoflake/monoflake/analysis/indexcache"
 )
 
 // This file holds the static subcommands: thin shells around package
@@ -26,7 +27,7 @@ func load(ctx context.Context, c *cli, dir string) (*analysis.Snapshot, bool) {
 		fmt.Fprintf(c.stderr, "monoflake: %s does not exist\n", dir)
 		return nil, false
 	}
-	s, err := analysis.Load(ctx, dir)
+	s, err := analysis.LoadWith(ctx, dir, analysis.LoadOptions{Index: c.index()})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return nil, false
@@ -201,17 +202,22 @@ type diagnosticJSON struct {
 }
 
 func runCheck(ctx context.Context, c *cli, args []string) int {
-	s, asJSON, code, ok := dirCommand(ctx, c, "check", args)
-	if !ok {
+	fs := newFlagSet(c, "check")
+	jsonFlag := fs.Bool("json", false, "print JSON")
+	if code, done := fs.parse(args, 1); done {
 		return code
 	}
-	out := []diagnosticJSON{}
+	asJSON := *jsonFlag
+	out, ok := checkResults(ctx, c, dirArg(fs))
+	if !ok {
+		return exitUsage
+	}
 	errors := 0
-	for _, d := range s.AllDiagnostics() {
-		if d.Severity == analysis.SeverityError {
+	for i := range out {
+		if out[i].Severity == analysis.SeverityError.String() {
 			errors++
 		}
-		out = append(out, diagnosticJSON{position: positionOf(s, d.Loc), Severity: d.Severity.String(), Code: d.Code, Message: d.Message})
+		out[i].File = display(out[i].File)
 	}
 	if asJSON {
 		writeJSON(c.stdout, out)
@@ -224,6 +230,37 @@ func runCheck(ctx context.Context, c *cli, args []string) int {
 		return exitFindings
 	}
 	return exitOK
+}
+
+// checkResults are the diagnostics of the repository holding dir, file
+// paths absolute. An unchanged repository is answered from the
+// persistent index, at the cost of a stat per file.
+func checkResults(ctx context.Context, c *cli, dir string) ([]diagnosticJSON, bool) {
+	index := c.index()
+	if key, ok := analysis.Unchanged(ctx, dir, index); ok {
+		if data, ok := index.Get(indexcache.Key("check", key)); ok {
+			var out []diagnosticJSON
+			if json.Unmarshal(data, &out) == nil {
+				return out, true
+			}
+		}
+	}
+	s, ok := load(ctx, c, dir)
+	if !ok {
+		return nil, false
+	}
+	out := []diagnosticJSON{}
+	for _, d := range s.AllDiagnostics() {
+		pos := positionOf(s, d.Loc)
+		pos.File = d.Loc.File
+		out = append(out, diagnosticJSON{position: pos, Severity: d.Severity.String(), Code: d.Code, Message: d.Message})
+	}
+	if key := s.ResultKey(); key != "" && index != nil {
+		if data, err := json.Marshal(out); err == nil {
+			_ = index.Put(indexcache.Key("check", key), data) // losing it costs the next run time
+		}
+	}
+	return out, true
 }
 
 // parsePosition reads FILE:LINE:COL (1-based line, 1-based byte column).

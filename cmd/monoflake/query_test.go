@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,4 +129,43 @@ func TestNoComponentsIsNoAnswer(t *testing.T) {
 		require.Contains(t, stderr.String(), "monoflake: no components found in ", "%v", args)
 		require.Contains(t, strings.ReplaceAll(stderr.String(), root+"/", ""), "could not read flake.nix:1: x.flakeModule comes from the flake input x\n", "%v", args)
 	}
+}
+
+// fix applies the obvious fixes, --all the others too, and --dry-run
+// nothing.
+func TestFix(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, text string) {
+		p := filepath.Join(root, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+	}
+	read := func(rel string) string {
+		data, err := os.ReadFile(filepath.Join(root, rel))
+		require.NoError(t, err)
+		return string(data)
+	}
+	require.NoError(t, exec.Command("git", "init", "-q", root).Run())
+	write("flake.nix", "{ outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; } { imports = [ ./a/nix/outputs.nix ]; }; }\n")
+	write("a/nix/outputs.nix", "{ perSystem = { pkgs, self', ... }: { packages.tool = pkgs.hello; packages.x = self'.packages.tol; }; }\n")
+	write("b/nix/outputs.nix", "{ perSystem = { pkgs, ... }: { packages.b = pkgs.hello; }; }\n")
+	ctx := context.Background()
+
+	c, stdout, _ := envCLI(t)
+	require.Equal(t, exitOK, run(ctx, c, []string{"fix", "--dry-run", root}))
+	require.Contains(t, stdout.String(), "would fix ")
+	require.Contains(t, read("a/nix/outputs.nix"), "self'.packages.tol;", "a dry run changes nothing")
+
+	c, stdout, _ = envCLI(t)
+	require.Equal(t, exitOK, run(ctx, c, []string{"fix", root}))
+	require.Contains(t, read("a/nix/outputs.nix"), "self'.packages.tool;", "the close match replaces the typo")
+	require.NotContains(t, read("flake.nix"), "./b/nix/outputs.nix", "only obvious fixes without --all")
+
+	c, _, _ = envCLI(t)
+	require.Equal(t, exitOK, run(ctx, c, []string{"fix", "--all", root}))
+	require.Contains(t, read("flake.nix"), "./b/nix/outputs.nix", "--all imports the orphan module")
+	c, stdout, _ = envCLI(t)
+	require.Equal(t, exitOK, run(ctx, c, []string{"check", root}), "no error is left")
+	require.NotContains(t, stdout.String(), "unknown-output")
+	require.NotContains(t, stdout.String(), "orphan-module")
 }

@@ -21,7 +21,7 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 	if code, done := fs.parse(args, 0); done {
 		return code
 	}
-	opt := lsp.Options{Version: version}
+	opt := lsp.Options{Version: version, Index: c.index()}
 	if opt.Version == "" {
 		opt.Version = "devel"
 	}

@@ -1,0 +1,295 @@
+package analysis
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/monoflake/monoflake/analysis/indexcache"
+)
+
+// The persistent index holds, per repository, one pack: for every .nix
+// file, the stats it had when read (size, modification time, inode), the
+// hash of its content and its facts. A file whose stats are unchanged is
+// answered from the pack without being read; one whose content is
+// unchanged (touched, or moved back) without being parsed.
+
+// factsVersion changes whenever facts or the way they are read change, so
+// that facts of another version are never read.
+const factsVersion = "facts-1"
+
+// packHeader is stored apart from the facts, so that a process asking
+// only whether anything changed reads the stats and not the facts. It
+// names the facts' entry by the hash of its content, so a header never
+// pairs with facts another process wrote.
+type packHeader struct {
+	Version string
+	Root    string
+	// Key names the results computed from the snapshot the pack was
+	// written from (see Snapshot.ResultKey).
+	Key string
+	// Listing and ConfigDigest are the digests of the repository's file
+	// listing and configuration file then.
+	Listing      string
+	ConfigDigest string
+	Files        []packStat
+	Facts        string // the facts' entry
+	// Git says the listing came from git; Untracked are the untracked
+	// files it listed, and Dirs and Ignores the stats of the directories
+	// and of the ignore files then: while none changed, no untracked file
+	// came or went, so git's index alone gives the listing.
+	Git       bool
+	Untracked []string
+	Dirs      []packStat
+}
+
+type packStat struct {
+	Path  string
+	Size  int64
+	MTime int64
+	Ino   uint64
+	Hash  string
+}
+
+// packFile is one file of a pack, with its facts.
+type packFile struct {
+	Path  string
+	Size  int64
+	MTime int64
+	Ino   uint64
+	Hash  string
+	Facts *facts
+}
+
+// fileStat is what identifies a file's content without reading it.
+type fileStat struct {
+	size  int64
+	mtime int64
+	ino   uint64
+}
+
+func statOf(path string) (fileStat, bool) {
+	info, err := os.Stat(path)
+	if err != nil || !info.Mode().IsRegular() {
+		return fileStat{}, false
+	}
+	st := fileStat{size: info.Size(), mtime: info.ModTime().UnixNano()}
+	if sys, ok := info.Sys().(*syscall.Stat_t); ok {
+		st.ino = sys.Ino
+	}
+	return st, true
+}
+
+// packKey names a repository's pack: its root, the facts' version and the
+// program that wrote them (a rebuilt monoflake may read files differently).
+func packKey(root string) string {
+	exe := "unknown"
+	if p, err := os.Executable(); err == nil {
+		if info, err := os.Stat(p); err == nil {
+			exe = fmt.Sprintf("%s\x00%d\x00%d", filepath.Clean(p), info.ModTime().UnixNano(), info.Size())
+		}
+	}
+	return indexcache.Key("pack", factsVersion, exe, root)
+}
+
+// readPackHeader returns the header of a repository's pack.
+func readPackHeader(store *indexcache.Store, root string) (*packHeader, bool) {
+	if store == nil {
+		return nil, false
+	}
+	data, ok := store.Get(packKey(root))
+	if !ok {
+		return nil, false
+	}
+	var h packHeader
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&h); err != nil || h.Version != factsVersion || h.Root != root {
+		return nil, false
+	}
+	return &h, true
+}
+
+// readPack returns the files of a repository's pack by path, and the key
+// it was written with; nothing when there is no pack, or it cannot be
+// decoded.
+func readPack(store *indexcache.Store, root string) (map[string]*packFile, string) {
+	h, ok := readPackHeader(store, root)
+	if !ok {
+		return nil, ""
+	}
+	data, ok := store.Get(h.Facts)
+	if !ok {
+		return nil, ""
+	}
+	var facts []*facts
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&facts); err != nil || len(facts) != len(h.Files) {
+		return nil, ""
+	}
+	out := make(map[string]*packFile, len(h.Files))
+	for i, st := range h.Files {
+		out[st.Path] = &packFile{Path: st.Path, Size: st.Size, MTime: st.MTime, Ino: st.Ino, Hash: st.Hash, Facts: facts[i]}
+	}
+	return out, h.Key
+}
+
+// writePack stores a repository's pack: the facts first, under the hash of
+// their content, then the header naming them.
+func writePack(store *indexcache.Store, h packHeader, files []packFile) error {
+	h.Version = factsVersion
+	h.Files = make([]packStat, len(files))
+	facts := make([]*facts, len(files))
+	for i, f := range files {
+		h.Files[i] = packStat{Path: f.Path, Size: f.Size, MTime: f.MTime, Ino: f.Ino, Hash: f.Hash}
+		facts[i] = f.Facts
+	}
+	var body bytes.Buffer
+	if err := gob.NewEncoder(&body).Encode(facts); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body.Bytes())
+	h.Facts = indexcache.Key("facts", hex.EncodeToString(sum[:]))
+	if err := store.Put(h.Facts, body.Bytes()); err != nil {
+		return err
+	}
+	var head bytes.Buffer
+	if err := gob.NewEncoder(&head).Encode(h); err != nil {
+		return err
+	}
+	return store.Put(packKey(h.Root), head.Bytes())
+}
+
+func configDigest(config []byte) string {
+	return indexcache.Key("config", string(config))
+}
+
+// resultKey names what a repository's model determines: the program,
+// the configuration, the file listing and every .nix file's content.
+func resultKey(root, config, listing string, files []packFile) string {
+	parts := []string{"results", factsVersion, root, config, listing}
+	for _, f := range files {
+		parts = append(parts, f.Path, f.Hash)
+	}
+	return indexcache.Key(parts...)
+}
+
+// Unchanged reports whether the repository holding dir is as the index
+// last saw it: the same listing, every .nix file with the stats it had. key
+// then names the results computed from it (what Snapshot.ResultKey
+// returned then), which callers store in the index themselves. It reads no
+// file but the configuration, and parses nothing.
+func Unchanged(ctx context.Context, dir string, store *indexcache.Store) (key string, ok bool) {
+	root, _, err := FindRoot(dir)
+	if err != nil {
+		return "", false
+	}
+	h, ok := readPackHeader(store, root)
+	if !ok || h.Key == "" {
+		return "", false
+	}
+	paths, table, ok := quickListing(ctx, root, h)
+	if !ok {
+		if paths, table, err = listFiles(ctx, root); err != nil {
+			return "", false
+		}
+	}
+	listing := table.digest()
+	if listing != h.Listing || len(paths) != len(h.Files) {
+		return "", false
+	}
+	for i, st := range h.Files {
+		got, ok := statOf(st.Path)
+		if !ok || paths[i] != st.Path || got.size != st.Size || got.mtime != st.MTime || got.ino != st.Ino {
+			return "", false
+		}
+	}
+	config, _ := os.ReadFile(filepath.Join(root, ConfigFile))
+	if configDigest(config) != h.ConfigDigest {
+		return "", false
+	}
+	return h.Key, true
+}
+
+// quickListing lists a git work tree from git's index alone, with the
+// untracked files the pack recorded, when no directory and no ignore file
+// changed since: then no untracked file came or went. It costs a stat per
+// directory instead of git's walk of the tree.
+func quickListing(ctx context.Context, root string, h *packHeader) (nix []string, table *FSTable, ok bool) {
+	if h == nil || !h.Git || len(h.Dirs) == 0 {
+		return nil, nil, false
+	}
+	for _, d := range h.Dirs {
+		got, ok := statAny(d.Path)
+		if !ok || got.mtime != d.MTime || got.size != d.Size || got.ino != d.Ino {
+			return nil, nil, false
+		}
+	}
+	tracked, err := gitTracked(ctx, root)
+	if err != nil {
+		return nil, nil, false
+	}
+	all := append(tracked, h.Untracked...)
+	for _, p := range all {
+		if strings.HasSuffix(p, ".nix") && keepFile(root, p) {
+			nix = append(nix, p)
+		}
+	}
+	sort.Strings(nix)
+	return nix, NewFSTable(root, all, trackedSet(tracked), nil, true), true
+}
+
+func trackedSet(paths []string) map[string]bool {
+	out := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		out[p] = true
+	}
+	return out
+}
+
+// statAny is statOf for directories too.
+func statAny(path string) (fileStat, bool) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fileStat{}, false
+	}
+	st := fileStat{size: info.Size(), mtime: info.ModTime().UnixNano()}
+	if sys, ok := info.Sys().(*syscall.Stat_t); ok {
+		st.ino = sys.Ino
+	}
+	return st, true
+}
+
+// listingStats records what quickListing needs: the untracked files, and
+// the stats of every directory and ignore file of the listing.
+func listingStats(table *FSTable, root string) (untracked []string, dirs []packStat) {
+	for p, e := range table.files {
+		if !e.tracked {
+			untracked = append(untracked, p)
+		}
+	}
+	sort.Strings(untracked)
+	watched := []string{root, filepath.Join(root, ".git", "info", "exclude")}
+	for d := range table.dirs {
+		watched = append(watched, d)
+	}
+	for p := range table.files {
+		if filepath.Base(p) == ".gitignore" {
+			watched = append(watched, p)
+		}
+	}
+	sort.Strings(watched)
+	for _, p := range watched {
+		if st, ok := statAny(p); ok {
+			dirs = append(dirs, packStat{Path: p, Size: st.size, MTime: st.mtime, Ino: st.ino})
+		} else {
+			dirs = append(dirs, packStat{Path: p, MTime: -1})
+		}
+	}
+	return untracked, dirs
+}
