@@ -2,7 +2,9 @@ package lsp
 
 import (
 	"context"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"time"
 
@@ -41,10 +43,15 @@ func (s *server) publishLoop(ctx context.Context) {
 	// edited are the files published by publishEdited while a wide pass
 	// was computed: its older view of them must not overwrite theirs.
 	edited := map[string]bool{}
+	// stored are the files published from the index whose workspace has
+	// no snapshot yet: a pass without that snapshot must not clear them.
+	stored := map[string]*workspace{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case e := <-s.early:
+			s.publishStored(published, e, stored)
 		case <-s.kick:
 			if delay > 0 {
 				select {
@@ -68,11 +75,51 @@ func (s *server) publishLoop(ctx context.Context) {
 			s.bg.Go(func() { wideDone <- s.workspaceDiagnostics(st) })
 		case wd := <-wideDone:
 			running = false
-			s.publishChanged(published, wd, edited)
+			skip := edited
+			for p, ws := range stored {
+				if _, ok := wd.st.snaps[ws]; ok {
+					delete(stored, p) // this pass has the snapshot: it decides
+				} else {
+					skip = maps.Clone(skip)
+					skip[p] = true
+				}
+			}
+			s.publishChanged(published, wd, skip)
 			if again || len(edited) > 0 {
 				// Edits during the pass may have changed other files.
 				again, wide = false, time.After(workspaceDiagnosticsDelay)
 			}
+		}
+	}
+}
+
+// earlyDiagnostics are a workspace's diagnostics from the index.
+type earlyDiagnostics struct {
+	ws    *workspace
+	diags cachedDiagnostics
+}
+
+// earlyDiagnostics implements reporter.
+func (s *server) earlyDiagnostics(ws *workspace, diags cachedDiagnostics) {
+	select {
+	case s.early <- earlyDiagnostics{ws, diags}:
+	case <-s.ctx.Done():
+	}
+}
+
+// publishStored sends a workspace's stored diagnostics, except for files
+// already published from a snapshot and open buffers whose text is not
+// the disk's.
+func (s *server) publishStored(published map[string][]protocol.Diagnostic, e earlyDiagnostics, stored map[string]*workspace) {
+	st := s.publishState(false)
+	paths := slices.Sorted(maps.Keys(e.diags))
+	for _, p := range paths {
+		if published[p] != nil || (st.open[p] != nil && !st.open[p].onDisk()) {
+			continue
+		}
+		if diags := s.shownCached(e.diags[p]); len(diags) > 0 {
+			s.publish(published, st, p, diags)
+			stored[p] = e.ws
 		}
 	}
 }

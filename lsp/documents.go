@@ -1,8 +1,10 @@
 package lsp
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/segmentio/encoding/json"
@@ -25,6 +27,12 @@ type document struct {
 	uri     protocol.DocumentURI // as the client spelled it, for publishing back
 	version int32
 	doc     *syntax.Document
+}
+
+// onDisk reports whether the buffer holds what its file on disk holds.
+func (d *document) onDisk() bool {
+	data, err := os.ReadFile(d.path)
+	return err == nil && bytes.Equal(data, d.doc.Tree.Src)
 }
 
 // isNixFile reports whether the server models a buffer: other languages

@@ -96,7 +96,8 @@ type server struct {
 	methods  map[string]method
 	bg       conc.WaitGroup // every goroutine the server starts
 	kick     chan struct{}  // wakes the diagnostics publisher
-	progress atomic.Int32   // names progress tokens
+	early    chan earlyDiagnostics
+	progress atomic.Int32 // names progress tokens
 	// syntax says whether syntax diagnostics are published.
 	syntax atomic.Bool
 
@@ -182,6 +183,7 @@ func newServer(ctx context.Context, opt Options) *server {
 		logger:   log.New(out, "", log.LstdFlags|log.Lmicroseconds),
 		ctx:      ctx,
 		kick:     make(chan struct{}, 1),
+		early:    make(chan earlyDiagnostics),
 		inflight: map[jsonrpc2.ID]context.CancelFunc{},
 	}
 	s.client.Store(&clientInfo{})

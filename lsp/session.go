@@ -49,6 +49,10 @@ type reporter interface {
 	beginProgress(title, message string) *progress
 	// diagnosticsChanged wakes the diagnostics publisher.
 	diagnosticsChanged()
+	// earlyDiagnostics hands the publisher a workspace's stored
+	// diagnostics before its first snapshot exists; it returns once the
+	// publisher has them, so they go out before that snapshot's.
+	earlyDiagnostics(ws *workspace, diags cachedDiagnostics)
 	// lensesChanged asks the editor to ask for code lenses again.
 	lensesChanged()
 }

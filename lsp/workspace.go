@@ -175,6 +175,9 @@ func (s *session) startWorkspace(ws *workspace) {
 // firstLoad indexes a workspace for the first time.
 func (s *session) firstLoad(ws *workspace) {
 	defer close(ws.ready)
+	if cached, ok := s.readCachedDiagnostics(ws.root); ok {
+		s.out.earlyDiagnostics(ws, cached)
+	}
 	if err := s.load(ws); err != nil {
 		ws.err = err
 		if s.ctx.Err() == nil {
@@ -192,6 +195,8 @@ func (s *session) load(ws *workspace) error {
 		return err
 	}
 	elapsed := time.Since(start)
+	base := snap // snap gets the open buffers laid over it below
+	s.bg.Go(func() { s.storeCachedDiagnostics(base) })
 
 	s.editMu.Lock()
 	defer s.editMu.Unlock()
