@@ -120,6 +120,43 @@ func FuzzIndex(f *testing.F) {
 	})
 }
 
+// FuzzFlakeFile feeds arbitrary bytes through the same pipeline as the
+// repository's flake.nix, where the model finds the flake, its inputs, its
+// module tree and the flakes built inside it.
+func FuzzFlakeFile(f *testing.F) {
+	for _, seed := range []string{
+		`{ outputs = i: i.flake-parts.lib.mkFlake { inherit i; } { imports = [ ./m/nix/outputs.nix ]; }; }`,
+		`{ inputs.sub.url = "path:./m"; outputs = { self, ... }@inputs: { packages.x86_64-linux.a = self.packages.x86_64-linux.a; }; }`,
+		`{ outputs = _: { lib.mkFlake = { inputs }: inputs.flake-parts.lib.mkFlake { inherit inputs; } { imports = [ ./m ]; }; }; }`,
+		`{ outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; } [ ./a.nix ./b.nix ]; }`,
+		`{ outputs = inputs: (inputs.import-tree.filter (p: p != "/flake.nix") ./.); }`,
+		`{ outputs = inputs: inputs.adios-flake.lib.mkFlake { inherit inputs; modules = [ ./m ]; }; }`,
+		"{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [",
+	} {
+		f.Add([]byte(seed))
+	}
+	root := f.TempDir()
+	flake := filepath.Join(root, "flake.nix")
+	module := filepath.Join(root, "m", "nix", "outputs.nix")
+	require.NoError(f, os.MkdirAll(filepath.Dir(module), 0o755))
+	require.NoError(f, os.WriteFile(flake, []byte(`{ }`), 0o644))
+	require.NoError(f, os.WriteFile(module, []byte(`{ perSystem = { self', ... }: { packages.m = self'.packages.m; }; }`), 0o644))
+	base, err := Load(context.Background(), root)
+	require.NoError(f, err)
+	parser := syntax.NewParser()
+	f.Cleanup(parser.Close)
+	f.Fuzz(func(t *testing.T, src []byte) {
+		s := base.WithFile(context.Background(), parser, flake, src)
+		for off := 0; off <= len(src); off += 1 + len(src)/8 {
+			Definition(s, flake, off)
+			References(s, flake, off, true)
+		}
+		Definition(s, module, 60)
+		s.Components()
+		s.AllDiagnostics()
+	})
+}
+
 // Nested sets cost linear work: checking each set once, a 30,000-deep
 // nesting (250 s when every set re-walked its descendants) takes well
 // under a second here.

@@ -250,7 +250,9 @@ func (m *model) walkModules(s *Snapshot, fl *flake) {
 	}
 	seen := map[moduleID]bool{}
 	queue := []reachedModule{{id: *fl.root}}
-	if mods := s.files[fl.root.file].facts.Flake; mods != nil {
+	// The other modules of the outputs' mkFlake call (a list of several
+	// roots) belong to the file's own flake, not to an inner flake in it.
+	if mods := s.files[fl.root.file].facts.Flake; mods != nil && !fl.inner && len(mods.Outputs.Modules) > 1 {
 		for _, k := range mods.Outputs.Modules[1:] {
 			queue = append(queue, reachedModule{id: moduleID{fl.root.file, k}})
 		}
