@@ -35,6 +35,17 @@ func TestDiscovery(t *testing.T) {
 	require.Contains(t, s.Closure(tools), filepath.Join(root, "parts", "default.nix"), "the closure holds the modules importing it")
 }
 
+// A module named flake.nix is read as a module, not as a sub-flake.
+func TestModuleNamedFlakeIsNoSubFlake(t *testing.T) {
+	root, _ := analysistest.WriteArchive(t, "testdata/shape-module-named-flake.txtar")
+	s, err := Load(context.Background(), root)
+	require.NoError(t, err)
+	for _, c := range s.Components() {
+		require.False(t, c.SubFlake, "%s is no sub-flake", c.Name)
+	}
+	require.Empty(t, s.Unread(), "nothing is left unread")
+}
+
 func TestAffected(t *testing.T) {
 	root := t.TempDir()
 	git := func(args ...string) {

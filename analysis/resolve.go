@@ -177,9 +177,16 @@ func (m *model) findFlakes(s *Snapshot) {
 	}
 	for _, p := range flakeFiles {
 		f := s.files[p]
+		if p != rootFile && f.facts != nil && f.facts.Flake == nil {
+			continue // a module named flake.nix, not a sub-flake
+		}
 		if f.facts == nil || f.facts.Flake == nil {
 			fl := add(p, filepath.Dir(p), nil, false)
-			fl.open = append(fl.open, cause{Loc: Location{File: p}, Why: "the file cannot be read"})
+			why := "the file cannot be read"
+			if f.facts != nil {
+				why = "the flake is a function, where nix needs an attribute set"
+			}
+			fl.open = append(fl.open, cause{Loc: Location{File: p}, Why: why})
 			m.fileFlake[p] = fl
 			continue
 		}
