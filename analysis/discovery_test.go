@@ -46,6 +46,25 @@ func TestModuleNamedFlakeIsNoSubFlake(t *testing.T) {
 	require.Empty(t, s.Unread(), "nothing is left unread")
 }
 
+// A directory called with callPackage gets the category of the output
+// the call defines.
+func TestCalledDirectoryKeepsItsCategory(t *testing.T) {
+	root, _ := analysistest.WriteArchive(t, "testdata/shape-local-helpers.txtar")
+	s, err := Load(context.Background(), root)
+	require.NoError(t, err)
+	keys := func(name string) []string {
+		c := s.Component(name)
+		require.NotNil(t, c, name)
+		var out []string
+		for _, o := range c.Outputs {
+			out = append(out, o.Key())
+		}
+		return out
+	}
+	require.Equal(t, []string{"devShells.term"}, keys("term"))
+	require.Equal(t, []string{"packages.tool"}, keys("src"))
+}
+
 func TestAffected(t *testing.T) {
 	root := t.TempDir()
 	git := func(args ...string) {

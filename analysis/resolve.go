@@ -151,6 +151,7 @@ func resolve(s *Snapshot) *model {
 	m.buildComponents(s)
 	m.findEvaluated(s)
 	m.indexOutputs(s)
+	m.categoriseCalls()
 	m.resolveRefs(s)
 	m.diagnose(s)
 	return m
@@ -521,6 +522,27 @@ func (m *model) buildComponents(s *Snapshot) {
 			o.Component = c.Name
 		}
 		c.Outputs = append(c.Outputs, c.settings...)
+	}
+}
+
+// categoriseCalls gives the outputs a package set's callPackage calls
+// name the category of the flake output defined at the same place, when
+// there is one: `devShells = eachSystem (pkgs: { web = callPackage
+// ./web/shell.nix { }; })` makes devShells.web, not packages.web.
+func (m *model) categoriseCalls() {
+	at := map[Location]*Output{}
+	for _, o := range m.outputs {
+		at[o.Def] = o
+	}
+	for _, c := range m.components {
+		for _, o := range c.settings {
+			if o.flake != -1 {
+				continue
+			}
+			if def := at[o.Def]; def != nil {
+				o.Category = def.Category
+			}
+		}
 	}
 }
 
