@@ -511,26 +511,41 @@ const (
 	helperTransposing            // flake-utils' categories of sets per system
 )
 
-// localHelper reports whether fn is a variable the file binds to a
-// function with let, and then what that function's body calls.
+// localHelper reports whether fn is a variable the file binds with let,
+// and then what it does: a function is judged by the call its body makes,
+// a partial application (`eachSystem = genAttrs systems`) by its callee,
+// an alias (`each = flake-utils.lib.eachDefaultSystem`) by the name it
+// aliases.
 func (x *evaluator) localHelper(fn syntax.Node) (helperKind, bool) {
 	v := fn.Unparen()
 	if v.Kind() != syntax.Variable {
 		return helperUnknown, false
 	}
 	b := x.scopes.lookup(v)
-	if b == nil || b.kind != bindLet || !b.value.Valid() || b.value.Unparen().Kind() != syntax.Function {
+	if b == nil || b.kind != bindLet || !b.value.Valid() {
 		return helperUnknown, false
 	}
-	body, _ := functionBody(b.value)
-	body = letBody(body)
-	if body.Kind() != syntax.Apply {
+	var inner syntax.Node
+	switch val := b.value.Unparen(); val.Kind() {
+	case syntax.Function:
+		body, _ := functionBody(val)
+		if body = letBody(body); body.Kind() != syntax.Apply {
+			return helperUnknown, true
+		}
+		inner, _ = callee(body)
+	case syntax.Apply:
+		inner, _ = callee(val)
+	case syntax.Select, syntax.Variable:
+		inner = val
+	default:
 		return helperUnknown, true
 	}
-	inner, _ := callee(body)
+	if iv := inner.Unparen(); iv.Kind() == syntax.Variable {
+		if ib := x.scopes.lookup(iv); ib != nil && ib.kind == bindLet {
+			return helperUnknown, true // a helper of a helper: not followed
+		}
+	}
 	switch name := calleeName(inner); {
-	case inner.Unparen().Kind() == syntax.Variable && x.scopes.lookup(inner.Unparen()) != nil && x.scopes.lookup(inner.Unparen()).kind == bindLet:
-		return helperUnknown, true // a helper of a helper: not followed
 	case isTransposingHelper(name):
 		return helperTransposing, true
 	case isPerSystemHelper(name):
