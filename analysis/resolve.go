@@ -41,6 +41,9 @@ type flake struct {
 	inner      bool
 	// openCats are categories modules of inputs the model knows add to.
 	openCats []catOpen
+	// derives are the perSystem options of those modules that make an
+	// output per name: process-compose.<name> makes packages.<name>.
+	derives map[string]string
 }
 
 type catOpen struct {
@@ -313,6 +316,12 @@ func (m *model) importTargets(s *Snapshot, fl *flake, file string, imp importFac
 			}
 			for _, c := range k.flake {
 				fl.openCats = append(fl.openCats, catOpen{catKey{fl.id, false, c}, cause{Loc: Location{File: file, Span: imp.Span}, Why: imp.Why}})
+			}
+			for opt, c := range k.derives {
+				if fl.derives == nil {
+					fl.derives = map[string]string{}
+				}
+				fl.derives[opt] = c
 			}
 			return nil
 		}
@@ -738,6 +747,10 @@ func (m *model) perSystem(s *Snapshot, ex *expander, fl *flake, file string, sh 
 		m.openCauses(fl, k, file, inner, false)
 		for _, nd := range inner.Names {
 			m.define(s, fl, true, name, nd.Name, "", Location{File: nd.file, Span: nd.Span}, mod, maybe || nd.Cond).listed = nd.Listed
+			if derived, ok := fl.derives[name]; ok {
+				// The setting is where the derived output is defined.
+				m.define(s, fl, true, derived, nd.Name, "", Location{File: nd.file, Span: nd.Span}, mod, maybe || nd.Cond).derived = true
+			}
 		}
 		if len(inner.Names) == 0 {
 			// A category defined without names read (a custom output):
@@ -1064,7 +1077,42 @@ func (m *model) resolveRef(s *Snapshot, file string, r outputRef) refResolution 
 		}
 		res.defs = append(res.defs, d)
 	}
+	if len(res.defs) == 0 && !sure {
+		res.defs = m.ownModuleDefs(s, file, r)
+	}
 	return res
+}
+
+// ownModuleDefs finds the definitions of a perSystem reference in the
+// module that makes it, for a module no flake the model read reaches (a
+// module list it could not follow): whichever flake imports the module,
+// self' and config mean that flake's perSystem set, and this module
+// contributes the definition to it. The outputs belong to no flake of the
+// model, so nothing is diagnosed from them.
+func (m *model) ownModuleDefs(s *Snapshot, file string, r outputRef) []*Output {
+	if r.Module < 0 || (r.Base != baseSelfPerSystem && r.Base != baseConfig) || r.FlakeLevel {
+		return nil
+	}
+	mod := moduleID{file, r.Module}
+	f := s.files[file]
+	if len(m.moduleFlakes[mod]) > 0 || f == nil || f.facts == nil || r.Module >= len(f.facts.Modules) {
+		return nil
+	}
+	ex := &expander{s: s, seen: map[string]bool{}}
+	top := ex.expand(file, f.facts.Modules[r.Module].PerSystem, 2)
+	inner := ex.expand(file, top.Sub[r.Category], 1)
+	var out []*Output
+	for _, nd := range inner.Names {
+		if nd.Name != r.Name {
+			continue
+		}
+		o := &Output{Category: r.Category, Name: r.Name, Def: Location{File: nd.file, Span: nd.Span}, flake: -1, perSys: true, module: mod}
+		if c := m.nearest(nd.file); c != nil {
+			o.Component = c.Name
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // lookup is the resolution of reference i of a file.
