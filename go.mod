@@ -1,3 +1,5 @@
+// monoflake: a language server and command-line tool for Nix flake monorepos.
+// Licensed under the MIT license: see the LICENSE file at the repository root.
 module github.com/monoflake/monoflake
 
 go 1.26.8

@@ -82,6 +82,22 @@ func TestNoFlake(t *testing.T) {
 	require.Error(t, err)
 }
 
+// fuzzRepository is the small flake both fuzz targets edit: flake.nix and
+// one module, loaded, with a parser for the edits.
+func fuzzRepository(f *testing.F, flakeSrc, moduleSrc string) (base *Snapshot, parser *syntax.Parser, flake, module string) {
+	root := f.TempDir()
+	flake = filepath.Join(root, "flake.nix")
+	module = filepath.Join(root, "m", "nix", "outputs.nix")
+	require.NoError(f, os.MkdirAll(filepath.Dir(module), 0o755))
+	require.NoError(f, os.WriteFile(flake, []byte(flakeSrc), 0o644))
+	require.NoError(f, os.WriteFile(module, []byte(moduleSrc), 0o644))
+	base, err := Load(context.Background(), root)
+	require.NoError(f, err)
+	parser = syntax.NewParser()
+	f.Cleanup(parser.Close)
+	return base, parser, flake, module
+}
+
 // FuzzIndex feeds arbitrary bytes through parsing, fact extraction and
 // resolution, as a module of a small flake.
 func FuzzIndex(f *testing.F) {
@@ -95,16 +111,7 @@ func FuzzIndex(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	root := f.TempDir()
-	flake := filepath.Join(root, "flake.nix")
-	module := filepath.Join(root, "m", "nix", "outputs.nix")
-	require.NoError(f, os.MkdirAll(filepath.Dir(module), 0o755))
-	require.NoError(f, os.WriteFile(flake, []byte(`{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [ ./m/nix/outputs.nix ]; }; }`), 0o644))
-	require.NoError(f, os.WriteFile(module, []byte(`{ }`), 0o644))
-	base, err := Load(context.Background(), root)
-	require.NoError(f, err)
-	parser := syntax.NewParser()
-	f.Cleanup(parser.Close)
+	base, parser, _, module := fuzzRepository(f, `{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [ ./m/nix/outputs.nix ]; }; }`, `{ }`)
 	f.Fuzz(func(t *testing.T, src []byte) {
 		s := base.WithFile(context.Background(), parser, module, src)
 		for off := 0; off <= len(src); off += 1 + len(src)/8 {
@@ -116,6 +123,34 @@ func FuzzIndex(f *testing.F) {
 		}
 		DocumentSymbols(s, module)
 		Links(s, module)
+		s.AllDiagnostics()
+	})
+}
+
+// FuzzFlakeFile feeds arbitrary bytes through the same pipeline as the
+// repository's flake.nix, where the model finds the flake, its inputs, its
+// module tree and the flakes built inside it.
+func FuzzFlakeFile(f *testing.F) {
+	for _, seed := range []string{
+		`{ outputs = i: i.flake-parts.lib.mkFlake { inherit i; } { imports = [ ./m/nix/outputs.nix ]; }; }`,
+		`{ inputs.sub.url = "path:./m"; outputs = { self, ... }@inputs: { packages.x86_64-linux.a = self.packages.x86_64-linux.a; }; }`,
+		`{ outputs = _: { lib.mkFlake = { inputs }: inputs.flake-parts.lib.mkFlake { inherit inputs; } { imports = [ ./m ]; }; }; }`,
+		`{ outputs = inputs: inputs.flake-parts.lib.mkFlake { inherit inputs; } [ ./a.nix ./b.nix ]; }`,
+		`{ outputs = inputs: (inputs.import-tree.filter (p: p != "/flake.nix") ./.); }`,
+		`{ outputs = inputs: inputs.adios-flake.lib.mkFlake { inherit inputs; modules = [ ./m ]; }; }`,
+		"{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [",
+	} {
+		f.Add([]byte(seed))
+	}
+	base, parser, flake, module := fuzzRepository(f, `{ }`, `{ perSystem = { self', ... }: { packages.m = self'.packages.m; }; }`)
+	f.Fuzz(func(t *testing.T, src []byte) {
+		s := base.WithFile(context.Background(), parser, flake, src)
+		for off := 0; off <= len(src); off += 1 + len(src)/8 {
+			Definition(s, flake, off)
+			References(s, flake, off, true)
+		}
+		Definition(s, module, 60)
+		s.Components()
 		s.AllDiagnostics()
 	})
 }

@@ -18,12 +18,17 @@ const ConfigFile = ".monoflake.json"
 //	{
 //	  "disable": ["orphan-module"],          // diagnostic codes to silence
 //	  "shells": {"analytics": "python"},     // devShell of a component
-//	  "system": "x86_64-linux"               // system to evaluate for
+//	  "system": "x86_64-linux",              // system to evaluate for
+//	  "cache": "https://cache.example.com"   // binary cache CI publishes environments to
 //	}
 type Config struct {
 	Disable []string          `json:"disable,omitempty"`
 	Shells  map[string]string `json:"shells,omitempty"`
 	System  string            `json:"system,omitempty"`
+	// Cache is the binary cache (any URL nix copies to: file://, https://,
+	// s3://) where `monoflake publish` puts evaluated environments; a
+	// local miss is answered from it when it has the environment.
+	Cache string `json:"cache,omitempty"`
 }
 
 // LoadConfig reads root's configuration file; a missing file is an empty

@@ -285,7 +285,7 @@ func (m *model) duplicates(add func(Diagnostic)) {
 		// conflict.
 		byPartition := map[string][]*Output{}
 		for _, d := range defs {
-			if !d.maybe && d.module.index >= 0 {
+			if !d.maybe && !d.derived && d.module.index >= 0 {
 				byPartition[d.partition] = append(byPartition[d.partition], d)
 			}
 		}

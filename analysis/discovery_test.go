@@ -35,6 +35,36 @@ func TestDiscovery(t *testing.T) {
 	require.Contains(t, s.Closure(tools), filepath.Join(root, "parts", "default.nix"), "the closure holds the modules importing it")
 }
 
+// A module named flake.nix is read as a module, not as a sub-flake.
+func TestModuleNamedFlakeIsNoSubFlake(t *testing.T) {
+	root, _ := analysistest.WriteArchive(t, "testdata/shape-module-named-flake.txtar")
+	s, err := Load(context.Background(), root)
+	require.NoError(t, err)
+	for _, c := range s.Components() {
+		require.False(t, c.SubFlake, "%s is no sub-flake", c.Name)
+	}
+	require.Empty(t, s.Unread(), "nothing is left unread")
+}
+
+// A directory called with callPackage gets the category of the output
+// the call defines.
+func TestCalledDirectoryKeepsItsCategory(t *testing.T) {
+	root, _ := analysistest.WriteArchive(t, "testdata/shape-local-helpers.txtar")
+	s, err := Load(context.Background(), root)
+	require.NoError(t, err)
+	keys := func(name string) []string {
+		c := s.Component(name)
+		require.NotNil(t, c, name)
+		var out []string
+		for _, o := range c.Outputs {
+			out = append(out, o.Key())
+		}
+		return out
+	}
+	require.Equal(t, []string{"devShells.term"}, keys("term"))
+	require.Equal(t, []string{"packages.tool"}, keys("src"))
+}
+
 func TestAffected(t *testing.T) {
 	root := t.TempDir()
 	git := func(args ...string) {

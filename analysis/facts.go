@@ -235,7 +235,10 @@ func extractFacts(path string, tree *syntax.Tree) *facts {
 	x.ev.onFramework = x.framework
 	root := tree.Root().FirstNamed()
 	top, topFn := functionBody(root)
-	if filepath.Base(path) == "flake.nix" {
+	// A flake.nix that is a function is no flake (nix refuses one: a flake
+	// is an attribute set); repositories name NixOS modules about flakes
+	// so, and import them like any module.
+	if filepath.Base(path) == "flake.nix" && !topFn.Valid() {
 		x.flakeFile(root)
 	} else if set := attrsetOf(top); set.Valid() || topFn.Valid() {
 		x.f.Self = x.module(root, false)

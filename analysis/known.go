@@ -15,6 +15,9 @@ type knownModule struct {
 	// perSystem and flake list the categories the module may add names to.
 	perSystem []string
 	flake     []string
+	// derives maps a perSystem option the module declares to the output
+	// category it makes one name for each of the option's names.
+	derives map[string]string
 }
 
 var knownModules = map[string]knownModule{
@@ -22,12 +25,12 @@ var knownModules = map[string]knownModule{
 	"treefmt-nix": {perSystem: []string{Formatter, Checks}},
 	// process-compose-flake: a package (and a check) per process-compose
 	// configuration.
-	"process-compose-flake": {perSystem: []string{Packages, Checks}},
+	"process-compose-flake": {perSystem: []string{Packages, Checks}, derives: map[string]string{"process-compose": Packages}},
 	// git-hooks.nix, formerly pre-commit-hooks.nix: checks.<system>.pre-commit.
 	"git-hooks.nix":        {perSystem: []string{Checks}},
 	"pre-commit-hooks.nix": {perSystem: []string{Checks}},
 	// numtide/devshell: a devShell per devshells.<name>.
-	"devshell": {perSystem: []string{DevShells}},
+	"devshell": {perSystem: []string{DevShells}, derives: map[string]string{"devshells": DevShells}},
 }
 
 // flakePartsModules are flake-parts' own modules (flake-parts.flakeModules.X).

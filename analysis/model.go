@@ -58,6 +58,11 @@ type Output struct {
 	// listed marks a name given as a string (genAttrs [ "x" ]), which a
 	// rename cannot edit as an attribute.
 	listed bool
+	// derived marks an output a module of an input makes from a setting
+	// (process-compose.<name>): modules setting the same name merge into
+	// one setting, so two of them are no conflict, and a rename of the
+	// output is a rename of the setting.
+	derived bool
 	// setting marks what a component sets that is not a flake output: a
 	// flake-parts option (clan.modules.x), a package of a package set.
 	// Settings are listed with the component's outputs and never resolve

@@ -24,7 +24,7 @@ import (
 
 // factsVersion changes whenever facts or the way they are read change, so
 // that facts of another version are never read.
-const factsVersion = "facts-1"
+const factsVersion = "facts-2"
 
 // packHeader is stored apart from the facts, so that a process asking
 // only whether anything changed reads the stats and not the facts. It

@@ -92,8 +92,8 @@ func (x *extractor) duplicateAttrs(set syntax.Node) {
 		byName[e.name] = append(byName[e.name], i)
 	}
 	for _, idx := range byName {
-		if len(idx) == 1 && len(entries[idx[0]].path) == 1 {
-			continue // defined once, by one name: nothing to merge
+		if len(idx) == 1 {
+			continue // one binding cannot conflict with itself; a set it holds is checked on its own
 		}
 		root := &attrTrie{}
 		for _, i := range idx {

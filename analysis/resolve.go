@@ -41,6 +41,9 @@ type flake struct {
 	inner      bool
 	// openCats are categories modules of inputs the model knows add to.
 	openCats []catOpen
+	// derives are the perSystem options of those modules that make an
+	// output per name: process-compose.<name> makes packages.<name>.
+	derives map[string]string
 }
 
 type catOpen struct {
@@ -151,6 +154,7 @@ func resolve(s *Snapshot) *model {
 	m.buildComponents(s)
 	m.findEvaluated(s)
 	m.indexOutputs(s)
+	m.categoriseCalls()
 	m.resolveRefs(s)
 	m.diagnose(s)
 	return m
@@ -177,9 +181,16 @@ func (m *model) findFlakes(s *Snapshot) {
 	}
 	for _, p := range flakeFiles {
 		f := s.files[p]
+		if p != rootFile && f.facts != nil && f.facts.Flake == nil {
+			continue // a module named flake.nix, not a sub-flake
+		}
 		if f.facts == nil || f.facts.Flake == nil {
 			fl := add(p, filepath.Dir(p), nil, false)
-			fl.open = append(fl.open, cause{Loc: Location{File: p}, Why: "the file cannot be read"})
+			why := "the file cannot be read"
+			if f.facts != nil {
+				why = "the flake is a function, where nix needs an attribute set"
+			}
+			fl.open = append(fl.open, cause{Loc: Location{File: p}, Why: why})
 			m.fileFlake[p] = fl
 			continue
 		}
@@ -250,7 +261,9 @@ func (m *model) walkModules(s *Snapshot, fl *flake) {
 	}
 	seen := map[moduleID]bool{}
 	queue := []reachedModule{{id: *fl.root}}
-	if mods := s.files[fl.root.file].facts.Flake; mods != nil {
+	// The other modules of the outputs' mkFlake call (a list of several
+	// roots) belong to the file's own flake, not to an inner flake in it.
+	if mods := s.files[fl.root.file].facts.Flake; mods != nil && !fl.inner && len(mods.Outputs.Modules) > 1 {
 		for _, k := range mods.Outputs.Modules[1:] {
 			queue = append(queue, reachedModule{id: moduleID{fl.root.file, k}})
 		}
@@ -303,6 +316,12 @@ func (m *model) importTargets(s *Snapshot, fl *flake, file string, imp importFac
 			}
 			for _, c := range k.flake {
 				fl.openCats = append(fl.openCats, catOpen{catKey{fl.id, false, c}, cause{Loc: Location{File: file, Span: imp.Span}, Why: imp.Why}})
+			}
+			for opt, c := range k.derives {
+				if fl.derives == nil {
+					fl.derives = map[string]string{}
+				}
+				fl.derives[opt] = c
 			}
 			return nil
 		}
@@ -515,6 +534,27 @@ func (m *model) buildComponents(s *Snapshot) {
 	}
 }
 
+// categoriseCalls gives the outputs a package set's callPackage calls
+// name the category of the flake output defined at the same place, when
+// there is one: `devShells = eachSystem (pkgs: { web = callPackage
+// ./web/shell.nix { }; })` makes devShells.web, not packages.web.
+func (m *model) categoriseCalls() {
+	at := map[Location]*Output{}
+	for _, o := range m.outputs {
+		at[o.Def] = o
+	}
+	for _, c := range m.components {
+		for _, o := range c.settings {
+			if o.flake != -1 {
+				continue
+			}
+			if def := at[o.Def]; def != nil {
+				o.Category = def.Category
+			}
+		}
+	}
+}
+
 // moduleDefines reports whether a reached module contributes to the
 // flake: outputs, or (with options set) options other than the set-up
 // every flake has (systems, module arguments).
@@ -707,6 +747,10 @@ func (m *model) perSystem(s *Snapshot, ex *expander, fl *flake, file string, sh 
 		m.openCauses(fl, k, file, inner, false)
 		for _, nd := range inner.Names {
 			m.define(s, fl, true, name, nd.Name, "", Location{File: nd.file, Span: nd.Span}, mod, maybe || nd.Cond).listed = nd.Listed
+			if derived, ok := fl.derives[name]; ok {
+				// The setting is where the derived output is defined.
+				m.define(s, fl, true, derived, nd.Name, "", Location{File: nd.file, Span: nd.Span}, mod, maybe || nd.Cond).derived = true
+			}
 		}
 		if len(inner.Names) == 0 {
 			// A category defined without names read (a custom output):
@@ -1033,7 +1077,42 @@ func (m *model) resolveRef(s *Snapshot, file string, r outputRef) refResolution 
 		}
 		res.defs = append(res.defs, d)
 	}
+	if len(res.defs) == 0 && !sure {
+		res.defs = m.ownModuleDefs(s, file, r)
+	}
 	return res
+}
+
+// ownModuleDefs finds the definitions of a perSystem reference in the
+// module that makes it, for a module no flake the model read reaches (a
+// module list it could not follow): whichever flake imports the module,
+// self' and config mean that flake's perSystem set, and this module
+// contributes the definition to it. The outputs belong to no flake of the
+// model, so nothing is diagnosed from them.
+func (m *model) ownModuleDefs(s *Snapshot, file string, r outputRef) []*Output {
+	if r.Module < 0 || (r.Base != baseSelfPerSystem && r.Base != baseConfig) || r.FlakeLevel {
+		return nil
+	}
+	mod := moduleID{file, r.Module}
+	f := s.files[file]
+	if len(m.moduleFlakes[mod]) > 0 || f == nil || f.facts == nil || r.Module >= len(f.facts.Modules) {
+		return nil
+	}
+	ex := &expander{s: s, seen: map[string]bool{}}
+	top := ex.expand(file, f.facts.Modules[r.Module].PerSystem, 2)
+	inner := ex.expand(file, top.Sub[r.Category], 1)
+	var out []*Output
+	for _, nd := range inner.Names {
+		if nd.Name != r.Name {
+			continue
+		}
+		o := &Output{Category: r.Category, Name: r.Name, Def: Location{File: nd.file, Span: nd.Span}, flake: -1, perSys: true, module: mod}
+		if c := m.nearest(nd.file); c != nil {
+			o.Component = c.Name
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // lookup is the resolution of reference i of a file.

@@ -432,9 +432,16 @@ func (x *evaluator) applyShape(n syntax.Node, depth int) *shape {
 			return s
 		}
 	}
-	if f := last.Unparen(); f.Kind() == syntax.Function && isPerSystemHelper(name) {
+	perSystem, transposing := isPerSystemHelper(name), isTransposingHelper(name)
+	if kind, local := x.localHelper(fn); local {
+		// A helper the file defines is judged by what it calls, not by
+		// its name: `eachSystem = f: genAttrs systems (s: f …)` builds a
+		// set per system, unlike flake-utils' eachSystem.
+		perSystem, transposing = kind != helperUnknown, kind == helperTransposing
+	}
+	if f := last.Unparen(); f.Kind() == syntax.Function && perSystem {
 		body := x.shapeOf(f.Child(syntax.FieldBody), max(depth, 1))
-		if isTransposingHelper(name) {
+		if transposing {
 			// flake-utils' eachSystem: { packages.x = …; } for each system
 			// becomes packages.<system>.x.
 			for _, nd := range body.Names {
@@ -493,6 +500,58 @@ func isPerSystemHelper(name string) bool {
 	l := strings.ToLower(name)
 	return strings.Contains(l, "system") && (strings.HasPrefix(l, "for") || strings.HasPrefix(l, "each") || strings.HasPrefix(l, "gen") || strings.HasPrefix(l, "map")) ||
 		name == "genAttrs"
+}
+
+// helperKind is what a helper function defined in the file does.
+type helperKind uint8
+
+const (
+	helperUnknown     helperKind = iota
+	helperPerSystem              // a set with the function's result per system
+	helperTransposing            // flake-utils' categories of sets per system
+)
+
+// localHelper reports whether fn is a variable the file binds with let,
+// and then what it does: a function is judged by the call its body makes,
+// a partial application (`eachSystem = genAttrs systems`) by its callee,
+// an alias (`each = flake-utils.lib.eachDefaultSystem`) by the name it
+// aliases.
+func (x *evaluator) localHelper(fn syntax.Node) (helperKind, bool) {
+	v := fn.Unparen()
+	if v.Kind() != syntax.Variable {
+		return helperUnknown, false
+	}
+	b := x.scopes.lookup(v)
+	if b == nil || b.kind != bindLet || !b.value.Valid() {
+		return helperUnknown, false
+	}
+	var inner syntax.Node
+	switch val := b.value.Unparen(); val.Kind() {
+	case syntax.Function:
+		body, _ := functionBody(val)
+		if body = letBody(body); body.Kind() != syntax.Apply {
+			return helperUnknown, true
+		}
+		inner, _ = callee(body)
+	case syntax.Apply:
+		inner, _ = callee(val)
+	case syntax.Select, syntax.Variable:
+		inner = val
+	default:
+		return helperUnknown, true
+	}
+	if iv := inner.Unparen(); iv.Kind() == syntax.Variable {
+		if ib := x.scopes.lookup(iv); ib != nil && ib.kind == bindLet {
+			return helperUnknown, true // a helper of a helper: not followed
+		}
+	}
+	switch name := calleeName(inner); {
+	case isTransposingHelper(name):
+		return helperTransposing, true
+	case isPerSystemHelper(name):
+		return helperPerSystem, true
+	}
+	return helperUnknown, true
 }
 
 // isTransposingHelper: flake-utils' eachSystem and eachDefaultSystem turn

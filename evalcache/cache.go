@@ -7,6 +7,7 @@ import (
 	"github.com/monoflake/monoflake/analysis/indexcache"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -35,6 +36,7 @@ type Cache struct {
 	dataDir string
 	nix     string
 	run     runner
+	http    *http.Client // reads team caches served over HTTP
 	log     *slog.Logger
 	getenv  func(string) string
 	maxAge  time.Duration
@@ -97,6 +99,7 @@ func Open(opts Options) (*Cache, error) {
 		layout:  layout{dir: dir},
 		dataDir: dataDir, nix: nix,
 		run:          runner{nix: nix, timeout: timeout},
+		http:         newHTTPClient(),
 		log:          slog.New(slog.NewTextHandler(logw, nil)),
 		getenv:       getenv,
 		maxAge:       orDefault(opts.MaxAge, 30*24*time.Hour),

@@ -3,6 +3,7 @@ package evalcache
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,13 +117,7 @@ func normalized(t *testing.T, req Request) Request {
 	return req
 }
 
-func editFile(t *testing.T, path, old, new string) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.Contains(t, string(data), old)
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
-}
+var editFile = evaltest.EditFile
 
 func TestGetCachesAndRevalidates(t *testing.T) {
 	requireTool(t, "nix")
@@ -362,6 +357,30 @@ func TestPruning(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, Fresh, res.State)
 		require.True(t, res.Pruned, "after the fix, the shell is evaluated pruned")
+	})
+
+	t.Run("an edit before the check runs: inconclusive, pruning stays on", func(t *testing.T) {
+		// A check command that starts nothing leaves the job waiting, as
+		// a detached check still starting would.
+		c, log := testCache(t, root, Options{CheckCommand: []string{"true"}})
+		req := monorepoRequest(root, "frontend", "frontend")
+		req.Pruned = complete(t)
+		res, err := c.Get(ctx, req)
+		require.NoError(t, err)
+		require.True(t, res.Pruned)
+		data, err := os.ReadFile(c.checkJobPath(checkKey(normalized(t, req))))
+		require.NoError(t, err)
+		var job checkJob
+		require.NoError(t, json.Unmarshal(data, &job))
+
+		outputs := filepath.Join(root, "frontend/nix/outputs.nix")
+		editFile(t, outputs, `FRONTEND_PORT = "3000"`, `FRONTEND_PORT = "3002"`)
+		defer editFile(t, outputs, `FRONTEND_PORT = "3002"`, `FRONTEND_PORT = "3000"`)
+		c.check(ctx, job)
+		require.NoError(t, c.Close())
+		require.Contains(t, log.String(), "a file the evaluation read changed since")
+		require.NoFileExists(t, c.noPrunePath(root), "the edit is not blamed on the module list")
+		require.NoFileExists(t, c.verifiedPath(job.Key))
 	})
 }
 

@@ -77,7 +77,23 @@ func (c *Cache) evaluateLocked(ctx context.Context, req Request, entry string, f
 	if err != nil {
 		return c.unavailable(req, found, err), nil
 	}
-	return c.evaluateEntry(ctx, req, entry, version, found)
+	var remoteMiss string
+	if req.TeamCache != "" && !force {
+		res, why := c.fetchRemote(ctx, req, entry, version, found)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("evaluate %s: %w", req.Component, ctx.Err())
+		}
+		if res != nil {
+			return res, nil
+		}
+		c.log.Info("evaluating here", "component", req.Component, "because", why)
+		remoteMiss = why
+	}
+	res, err := c.evaluateEntry(ctx, req, entry, version, found)
+	if res != nil {
+		res.RemoteMiss = remoteMiss
+	}
+	return res, err
 }
 
 func (c *Cache) nixVersion(ctx context.Context) (string, error) {

@@ -40,7 +40,7 @@ func (c *Cache) lookup(entry string, want *Request) found {
 		return f
 	}
 	f.hit = &Result{State: Fresh, Hit: true, Env: f.last, Files: rec.files(), DrvPath: rec.DrvPath, Pruned: rec.Pruned,
-		PruningOff: rec.PruningOff, Err: rec.Err}
+		PruningOff: rec.PruningOff, Err: rec.Err, Remote: rec.Remote}
 	switch {
 	case rec.Err != nil && f.last != nil:
 		f.hit.State = Stale

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -60,13 +61,34 @@ func groupCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
 }
 
 func (r runner) run(ctx context.Context, dir string, args ...string) (nixOutput, error) {
+	return r.runTool(ctx, r.nix, dir, nil, args...)
+}
+
+// store runs nix-store, the one tool `nix` has no subcommand for
+// (importing an export stream), with stdin as its input. It is the
+// nix-store next to the nix binary, as every Nix installs them, else the
+// one on PATH.
+func (r runner) store(ctx context.Context, stdin []byte, args ...string) (nixOutput, error) {
+	tool := "nix-store"
+	if nix, err := exec.LookPath(r.nix); err == nil {
+		if sibling := filepath.Join(filepath.Dir(nix), "nix-store"); exists(sibling) {
+			tool = sibling
+		}
+	}
+	return r.runTool(ctx, tool, "", stdin, args...)
+}
+
+func (r runner) runTool(ctx context.Context, tool, dir string, stdin []byte, args ...string) (nixOutput, error) {
 	if r.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.timeout)
 		defer cancel()
 	}
-	cmd := groupCommand(ctx, r.nix, append(append([]string{}, experimental...), args...)...)
+	cmd := groupCommand(ctx, tool, append(append([]string{}, experimental...), args...)...)
 	cmd.Dir = dir
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
@@ -74,12 +96,12 @@ func (r runner) run(ctx context.Context, dir string, args ...string) (nixOutput,
 	out := nixOutput{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return out, fmt.Errorf("nix %s: %w", strings.Join(args, " "), ctxErr)
+			return out, fmt.Errorf("%s %s: %w", filepath.Base(tool), strings.Join(args, " "), ctxErr)
 		}
 		if errors.Is(err, exec.ErrNotFound) {
 			return out, ErrNixMissing
 		}
-		return out, fmt.Errorf("nix %s: %w", strings.Join(args, " "), err)
+		return out, fmt.Errorf("%s %s: %w", filepath.Base(tool), strings.Join(args, " "), err)
 	}
 	return out, nil
 }

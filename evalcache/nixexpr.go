@@ -48,12 +48,18 @@ func (c *Cache) scopedExpr(ctx context.Context, req Request, flakeFile, attr str
 	if _, err := os.Stat(filepath.Join(req.Root, "flake.lock")); err == nil {
 		lock = "builtins.readFile " + nixPath(filepath.Join(req.Root, "flake.lock"))
 	}
-	selfSrc := "path"
-	if hasCommit(ctx, req.Root) {
-		selfSrc = "git"
-	}
 	return fmt.Sprintf("(import %s { root = %s; flake = %s; lock = %s; selfSrc = %s; })%s",
-		nixPath(c.helperPath()), nixPath(req.Root), nixPath(flakeFile), lock, nixString(selfSrc), attr)
+		nixPath(c.helperPath()), nixPath(req.Root), nixPath(flakeFile), lock, nixString(selfSource(ctx, req.Root)), attr)
+}
+
+// selfSource is how scoped.nix reads self's source: with
+// builtins.fetchGit in a repository with a commit, as nix copies a work
+// tree, else the folder as it is.
+func selfSource(ctx context.Context, root string) string {
+	if hasCommit(ctx, root) {
+		return "git"
+	}
+	return "path"
 }
 
 // installable is the arguments naming the devShell (or an attribute of it):

@@ -49,13 +49,14 @@ func Plan(s *analysis.Snapshot, path, component string, mode Mode) (Request, err
 			return Request{}, fmt.Errorf("%w: %s is outside every component and the flake defines no devShells.default", ErrNoDevShell, path)
 		}
 		return Request{Root: s.Root, Component: filepath.Base(s.Root), ComponentDir: s.Root, Shell: "default",
-			System: s.Config.System, Mode: mode, Files: []string{filepath.Join(s.Root, "flake.nix")}}, nil
+			System: s.Config.System, Mode: mode, Files: []string{filepath.Join(s.Root, "flake.nix")}, TeamCache: s.Config.Cache}, nil
 	}
 	shell, ok := s.ShellFor(c)
 	if !ok {
 		return Request{}, fmt.Errorf("%w: component %s defines none; name one in %s (\"shells\": {%q: \"NAME\"})", ErrNoDevShell, c.Name, analysis.ConfigFile, c.Name)
 	}
-	req := Request{Root: s.Root, Component: c.Name, ComponentDir: c.Dir, Shell: shell, System: s.Config.System, Mode: mode, Files: s.Closure(c)}
+	req := Request{Root: s.Root, Component: c.Name, ComponentDir: c.Dir, Shell: shell, System: s.Config.System, Mode: mode, Files: s.Closure(c),
+		TeamCache: s.Config.Cache}
 	if s.Config.Shells[c.Name] == shell {
 		req.ShellSetting = fmt.Sprintf("%q: {%q: %q} in %s", "shells", c.Name, shell, filepath.Join(s.Root, analysis.ConfigFile))
 	}
@@ -103,6 +104,24 @@ func PlanPath(ctx context.Context, path, component string, mode Mode) (Request, 
 		return Request{}, err
 	}
 	return Plan(s, path, component, mode)
+}
+
+// PlanAll plans the devShell of every component of the snapshot, in name
+// order, as `monoflake publish` does without paths; a component it cannot
+// plan (one that defines no devShell) is left out with its error.
+func PlanAll(s *analysis.Snapshot, mode Mode) ([]Request, []error) {
+	var reqs []Request
+	var errs []error
+	for _, name := range analysis.SortedComponentNames(s.Components()) {
+		c := s.Component(name)
+		req, err := Plan(s, c.Dir, c.Name, mode)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		reqs = append(reqs, req)
+	}
+	return reqs, errs
 }
 
 // plan is PlanPath through the model's persistent index: a repository

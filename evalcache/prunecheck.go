@@ -27,7 +27,9 @@ import (
 //	         (noprune/), and the entry is marked so that the next request
 //	         evaluates every module and says why (Result.PruningOff)
 //	unknown  both fail, the whole flake fails alone (a broken module the
-//	         pruned list rightly leaves out), or a failure was transient:
+//	         pruned list rightly leaves out), a failure was transient, or a
+//	         file the first evaluation read changed before the check ran
+//	         (the sides would compare two versions of the repository):
 //	         nothing changes
 //
 // While pruning is off, an evaluation that the model could prune with a
@@ -207,6 +209,11 @@ func (c *Cache) check(ctx context.Context, job checkJob) {
 		return // another process checks this module list
 	}
 	defer unlock()
+	c.checkLocked(ctx, job)
+}
+
+// checkLocked is check for a caller holding the check's lock.
+func (c *Cache) checkLocked(ctx context.Context, job checkJob) {
 	defer os.Remove(c.checkJobPath(job.Key))
 	req := job.Request
 	if exists(c.verifiedPath(job.Key)) {
@@ -230,6 +237,13 @@ func (c *Cache) check(ctx context.Context, job checkJob) {
 		c.log.Info("pruning check inconclusive", "component", req.Component, "error", whole.Error+pruned.Error)
 		return
 	}
+	if why := c.inputsMoved(job); why != "" {
+		// The side just evaluated read the files as they are now, the
+		// known side read them as they were: comparing them would blame
+		// an edit on the pruned module list.
+		c.log.Info("pruning check inconclusive", "component", req.Component, "because", why)
+		return
+	}
 	switch {
 	case pruned.Error == "" && whole.Error == "" && pruned.DrvPath == whole.DrvPath:
 		if err := writeAtomic(c.verifiedPath(job.Key), []byte(pruned.DrvPath+"\n")); err != nil {
@@ -246,6 +260,49 @@ func (c *Cache) check(ctx context.Context, job checkJob) {
 	default:
 		c.log.Info("pruning check inconclusive: the whole flake fails", "component", req.Component, "pruned", pruned.Error, "whole", whole.Error)
 	}
+}
+
+// inputsMoved says why the known side of a check no longer describes the
+// files, or "" when every file its evaluation read is unchanged.
+func (c *Cache) inputsMoved(job checkJob) string {
+	rec, err := readRecord(job.Entry)
+	switch {
+	case err != nil:
+		return "its entry cannot be read: " + err.Error()
+	case rec.Evaluated != job.Evaluated:
+		return "the component was evaluated again since"
+	}
+	if _, ok, _ := validate(rec.Deps); !ok {
+		return "a file the evaluation read changed since"
+	}
+	return ""
+}
+
+// verifyPruning runs the pruning check of an entry now, unless a check
+// already agreed, waiting for a check another process runs: what is
+// published answers for every checkout, so it must not wait for a check
+// after the answer as a local answer does. off says why the pruned module
+// list is not verified: pruning is off now (the entry will be evaluated
+// again from every module), or the check could not tell.
+func (c *Cache) verifyPruning(ctx context.Context, req Request, entry string, rec *record) (off string) {
+	key := checkKey(req)
+	if exists(c.verifiedPath(key)) {
+		return ""
+	}
+	unlock, err := lockFile(ctx, c.checkLockPath(key))
+	if err != nil {
+		return fmt.Sprintf("its pruning check did not run: %v", err)
+	}
+	defer unlock()
+	c.checkLocked(ctx, checkJob{Key: key, Dir: c.dir, DataDir: c.dataDir, Entry: entry, Evaluated: rec.Evaluated, Request: req,
+		Side: checkWhole, Known: outcome{DrvPath: rec.DrvPath}, Nix: c.nix, Timeout: c.run.timeout, IFD: c.ifd})
+	if exists(c.verifiedPath(key)) {
+		return ""
+	}
+	if st, ok := c.pruningState(req.Root); ok {
+		return st.Reason
+	}
+	return "its pruning check could not tell whether the pruned module list is complete (see the log)"
 }
 
 // checkSide evaluates one side; transient says its failure proves nothing.

@@ -43,12 +43,15 @@ type record struct {
 	// DepCount is len(Deps): an entry cut short (a full disk, a power
 	// loss) is recognised and ignored, never read as one with fewer
 	// dependencies.
-	DepCount   int        `json:"deps"`
-	Deps       []dep      `json:"-"` // one line each after the JSON header
-	DrvPath    string     `json:"drvPath,omitempty"`
-	Pruned     bool       `json:"pruned,omitempty"`
-	PruningOff string     `json:"pruningOff,omitempty"`
-	Err        *EvalError `json:"error,omitempty"`
+	DepCount   int    `json:"deps"`
+	Deps       []dep  `json:"-"` // one line each after the JSON header
+	DrvPath    string `json:"drvPath,omitempty"`
+	Pruned     bool   `json:"pruned,omitempty"`
+	PruningOff string `json:"pruningOff,omitempty"`
+	// Remote is the team cache the environment was fetched from, when it
+	// was not evaluated here.
+	Remote string     `json:"remote,omitempty"`
+	Err    *EvalError `json:"error,omitempty"`
 	// Retry makes the next request evaluate again instead of answering
 	// from the entry: the failure was transient (a timeout, a download, a
 	// killed nix or builder), an input changed while it was evaluated, or

@@ -102,6 +102,10 @@ type Request struct {
 	Mode         Mode   // "" means Scoped
 	Pruned       *Pruned
 	Files        []string // static import closure from the model (absolute), dependencies of the entry
+	// TeamCache is the binary cache a local miss is answered from when it
+	// has the environment: "cache" in .monoflake.json. "" evaluates every
+	// miss here.
+	TeamCache string
 	// ShellSetting names the configuration that chose Shell, such as
 	// `"shells"."analytics" in /repo/.monoflake.json`; "" when the model
 	// chose it. Errors about a missing shell name it.
@@ -126,6 +130,12 @@ type Result struct {
 	// every module although the model could prune: a check found that the
 	// pruned module list gave a different answer in this repository.
 	PruningOff string
+	// Remote, when not "", is the team cache the environment was fetched
+	// from instead of evaluated here.
+	Remote string
+	// RemoteMiss, when not "", says in one sentence why the team cache
+	// could not answer, so that the environment was evaluated here.
+	RemoteMiss string
 }
 
 // Query asks for the environment of the component holding Path, or of the

@@ -1,8 +1,8 @@
 package lsp
 
 import (
+	"bytes"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -46,14 +46,7 @@ func firstDiagnosticsBeforeIndexed(t *testing.T, c *testClient, path string) boo
 // the settings of this session; one started after an edit waits for the
 // index, so what it shows is never older than the disk.
 func TestDiagnosticsFromTheIndexAtStart(t *testing.T) {
-	root := copyTree(t, filepath.Join("..", "testdata", "monorepo"))
-	frontend := filepath.Join(root, "frontend", "nix", "outputs.nix")
-	data, err := os.ReadFile(frontend)
-	require.NoError(t, err)
-	broken := strings.Replace(string(data), "self'.packages.backend}", "self'.packages.backedn}", 1)
-	broken = strings.Replace(broken, `FRONTEND_PORT = "3000";`, `FRONTEND_PORT = ;`, 1)
-	require.NotEqual(t, string(data), broken)
-	require.NoError(t, os.WriteFile(frontend, []byte(broken), 0o644))
+	root, frontend, broken := brokenMonorepo(t)
 	store, err := indexcache.Open(t.TempDir())
 	require.NoError(t, err)
 	only := func(want ...string) func(protocol.PublishDiagnosticsParams) bool {
@@ -82,7 +75,7 @@ func TestDiagnosticsFromTheIndexAtStart(t *testing.T) {
 	require.NoError(t, again.shutdown())
 
 	// Fixing the reference on disk makes the stored diagnostics stale.
-	require.NoError(t, os.WriteFile(frontend, []byte(strings.Replace(broken, "backedn", "backend", 1)), 0o644))
+	require.NoError(t, os.WriteFile(frontend, bytes.Replace(broken, []byte("backedn"), []byte("backend"), 1), 0o644))
 	edited := newTestClient(t, Options{Index: store})
 	edited.initialize(nil, root)
 	edited.waitDiagnostics(frontend, only("syntax"))

@@ -290,3 +290,18 @@ func copyTree(t *testing.T, from string) string {
 }
 
 func timeAfter() <-chan time.Time { return time.After(testTimeout) }
+
+// brokenMonorepo is a copy of the bundled monorepo whose frontend module
+// has a misspelled reference (unknown-output) and a syntax error.
+func brokenMonorepo(t *testing.T) (root, frontend string, broken []byte) {
+	t.Helper()
+	root = copyTree(t, filepath.Join("..", "testdata", "monorepo"))
+	frontend = filepath.Join(root, "frontend", "nix", "outputs.nix")
+	data, err := os.ReadFile(frontend)
+	require.NoError(t, err)
+	text := strings.Replace(string(data), "self'.packages.backend}", "self'.packages.backedn}", 1)
+	text = strings.Replace(text, `FRONTEND_PORT = "3000";`, `FRONTEND_PORT = ;`, 1)
+	require.NotEqual(t, string(data), text)
+	require.NoError(t, os.WriteFile(frontend, []byte(text), 0o644))
+	return root, frontend, []byte(text)
+}

@@ -1,10 +1,8 @@
 package lsp
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,13 +26,7 @@ func codes(p protocol.PublishDiagnosticsParams) []string {
 // setting turns off monoflake's own: at initialize, and again through
 // workspace/didChangeConfiguration, republishing the files concerned.
 func TestSyntaxDiagnosticsSetting(t *testing.T) {
-	root := copyTree(t, filepath.Join("..", "testdata", "monorepo"))
-	frontend := filepath.Join(root, "frontend", "nix", "outputs.nix")
-	data, err := os.ReadFile(frontend)
-	require.NoError(t, err)
-	broken := strings.Replace(string(data), "self'.packages.backend}", "self'.packages.backedn}", 1)
-	broken = strings.Replace(broken, `FRONTEND_PORT = "3000";`, `FRONTEND_PORT = ;`, 1)
-	require.NoError(t, os.WriteFile(frontend, []byte(broken), 0o644))
+	root, frontend, _ := brokenMonorepo(t)
 
 	c := newTestClient(t, Options{})
 	c.initialize(map[string]any{"diagnostics": map[string]any{"syntax": false}}, root)

@@ -27,7 +27,7 @@ import (
 )
 
 // magic starts every entry; a change of format changes it.
-const magic = "monoflake-index 1\n"
+const magic = "monoflake-index 2\n"
 
 // Store is the index in one folder.
 type Store struct {
@@ -84,7 +84,7 @@ func (s *Store) Get(key string) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	payload, ok := unwrap(data)
+	payload, ok := unwrap(key, data)
 	if !ok {
 		return nil, false
 	}
@@ -93,7 +93,9 @@ func (s *Store) Get(key string) ([]byte, bool) {
 }
 
 // unwrap checks an entry's header and checksum and returns its payload.
-func unwrap(data []byte) ([]byte, bool) {
+// The header names the key, so an entry copied or renamed to another
+// key's place (a foreign entry) is a miss, not another key's answer.
+func unwrap(key string, data []byte) ([]byte, bool) {
 	rest, ok := bytes.CutPrefix(data, []byte(magic))
 	if !ok {
 		return nil, false
@@ -102,10 +104,11 @@ func unwrap(data []byte) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	sum, size, ok := bytes.Cut(header, []byte(" "))
-	if !ok {
+	fields := bytes.Fields(header)
+	if len(fields) != 3 || string(fields[0]) != key {
 		return nil, false
 	}
+	sum, size := fields[1], fields[2]
 	n, err := strconv.Atoi(string(size))
 	if err != nil || n != len(payload) {
 		return nil, false
@@ -127,7 +130,7 @@ func (s *Store) Put(key string, data []byte) error {
 	sum := sha256.Sum256(data)
 	var b bytes.Buffer
 	b.WriteString(magic)
-	fmt.Fprintf(&b, "%s %d\n", hex.EncodeToString(sum[:]), len(data))
+	fmt.Fprintf(&b, "%s %s %d\n", key, hex.EncodeToString(sum[:]), len(data))
 	b.Write(data)
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
 	if err != nil {

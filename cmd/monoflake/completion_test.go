@@ -61,7 +61,7 @@ func TestComplete(t *testing.T) {
 		add   string
 		want  []string
 	}{
-		{[]string{""}, addNothing, []string{"components", "check", "fix", "definition", "references", "symbols", "graph", "affected", "env", "shell", "trust", "init", "direnvrc", "direnv-export", "serve", "completion", "help", "version"}},
+		{[]string{""}, addNothing, []string{"components", "check", "fix", "definition", "references", "symbols", "graph", "affected", "env", "shell", "trust", "publish", "init", "direnvrc", "direnv-export", "serve", "completion", "help", "version"}},
 		{[]string{"en"}, addNothing, []string{"env"}},
 		{[]string{"--"}, addNothing, []string{"--help", "--version"}},
 		{[]string{"nosuch", ""}, addNothing, nil},

@@ -77,7 +77,7 @@ func devShellEnvironment(ctx context.Context, cache *evalcache.Cache, path strin
 	// What `nix print-dev-env` does in a directory of no component: the
 	// flake's default devShell, which nix may find where the model cannot.
 	req = evalcache.Request{Root: s.Root, Component: filepath.Base(s.Root), ComponentDir: s.Root, Shell: "default",
-		System: s.Config.System, Mode: evalcache.Flake, Trusted: vouched}
+		System: s.Config.System, Mode: evalcache.Flake, Trusted: vouched, TeamCache: s.Config.Cache}
 	res, err = choice.get(ctx, cache, req)
 	if err == nil && res.State == evalcache.Failed && res.Err != nil {
 		res = withMessage(res, res.Err.Message+definedShells(s))
@@ -123,7 +123,7 @@ func namedShellRequest(path, name string, mode evalcache.Mode) (evalcache.Reques
 	}
 	cfg, _ := analysis.LoadConfig(flake) // a broken configuration is reported by the commands that index
 	return evalcache.Request{Root: flake, Component: name, ComponentDir: filepath.Join(flake, "#devShells."+name),
-		Shell: name, System: cfg.System, Mode: mode}, nil
+		Shell: name, System: cfg.System, Mode: mode, TeamCache: cfg.Cache}, nil
 }
 
 // nearestFlake is the directory of the nearest flake.nix at or above path,

@@ -136,6 +136,9 @@ func runDirenvExport(ctx context.Context, c *cli, args []string) int {
 	if res.PruningOff != "" && !res.Hit {
 		fmt.Fprintf(c.stderr, "monoflake: %s: evaluated every module: %s\n", req.Component, res.PruningOff)
 	}
+	if res.RemoteMiss != "" {
+		fmt.Fprintf(c.stderr, "monoflake: %s: evaluated here: %s\n", req.Component, res.RemoteMiss)
+	}
 	switch {
 	case res.State == evalcache.Fresh:
 		return exitOK

@@ -86,6 +86,9 @@ func environment(ctx context.Context, c *cli, cache *evalcache.Cache, choice she
 	if res.PruningOff != "" && !res.Hit {
 		fmt.Fprintf(c.stderr, "monoflake: evaluated every module for %s: %s\n", req.Component, res.PruningOff)
 	}
+	if res.RemoteMiss != "" {
+		fmt.Fprintf(c.stderr, "monoflake: evaluated %s here: %s\n", req.Component, res.RemoteMiss)
+	}
 	switch res.State {
 	case evalcache.Untrusted:
 		fmt.Fprintf(c.stderr, "monoflake: %s is not trusted, so its devShells are not evaluated; run 'monoflake trust %s' to trust it\n", req.Root, req.Root)
@@ -131,10 +134,11 @@ func printEnvJSON(w io.Writer, req evalcache.Request, res *evalcache.Result) {
 		Shell     string                 `json:"shell"`
 		State     evalcache.State        `json:"state"`
 		DrvPath   string                 `json:"drvPath,omitempty"`
+		Remote    string                 `json:"remote,omitempty"`
 		Error     *evalcache.EvalError   `json:"error,omitempty"`
 		Files     []string               `json:"files"`
 		Env       *evalcache.Environment `json:"environment"`
-	}{req.Component, req.Shell, res.State, res.DrvPath, res.Err, res.Files, res.Env}
+	}{req.Component, req.Shell, res.State, res.DrvPath, res.Remote, res.Err, res.Files, res.Env}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(out)

@@ -177,6 +177,19 @@ with direnv, or in an editor that trusts its workspace. Trust is kept by
 path, like an editor's workspace trust: it covers DIR and every folder
 below it, whatever they hold later, so DIR must hold a flake.nix.`,
 			run: runTrust},
+		{name: "publish", synopsis: "--to URL --secret-key-file FILE [PATH...]", group: groupEnv,
+			summary: "evaluate devShells and publish them to a team binary cache (for CI)",
+			doc: `Each PATH's devShell (default: every component's) is evaluated, or its
+cached entry reused, and copied with its closure to the binary cache URL,
+signed with FILE (made by nix-store --generate-binary-cache-key), together
+with the index of HEAD that tells developers which files to hash. A
+repository whose .monoflake.json names the cache ("cache": "URL") fetches
+from it on a local miss, when nix trusts the key (trusted-public-keys).
+
+Whoever holds FILE decides what runs in every developer's shell: publish
+only from CI on a trusted branch. It needs root or a trusted nix user.
+Exit status: 0 everything published; 1 something was skipped.`,
+			run: runPublish},
 		{name: "init", synopsis: "[--dry-run] [--all] [DIR]", group: groupTools,
 			summary: "write `use monoflake` .envrc files into components that lack one",
 			doc: `It prints what it writes, never touches an existing .envrc and never runs

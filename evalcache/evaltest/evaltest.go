@@ -183,3 +183,107 @@ func ClosureModules(repo *genrepo.Repo, component string) []string {
 	sort.Strings(modules[1:])
 	return modules
 }
+
+// CountingNix is a nix for "another machine": wrappers of nix and
+// nix-store in a folder of their own that log every call to a file, run
+// on a store of their own in a temporary folder (a chroot store, whose
+// builds run in nix's sandbox with the host's bash and libraries) and
+// trust only the keys given, as a developer's nix.conf would. version,
+// when not "", is what it answers to --version.
+type CountingNix struct {
+	Nix   string // the nix wrapper; nix-store is next to it
+	Store string
+	Log   string
+}
+
+// NewCountingNix writes the wrappers.
+func NewCountingNix(t testing.TB, trustedKeys, version string) CountingNix {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	n := CountingNix{Nix: filepath.Join(bin, "nix"), Store: filepath.Join(dir, "store"), Log: filepath.Join(dir, "calls.log")}
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var sandbox []string
+	for _, p := range []string{"/bin", "/usr", "/lib", "/lib64"} {
+		if _, err := os.Stat(p); err == nil {
+			sandbox = append(sandbox, p)
+		}
+	}
+	config := "store = " + n.Store + "\ntrusted-public-keys = " + trustedKeys + "\nextra-sandbox-paths = " + strings.Join(sandbox, " ") + "\n"
+	versionCase := ""
+	if version != "" {
+		versionCase = `case "$*" in *--version*) echo "nix (Nix) ` + version + `"; exit 0;; esac` + "\n"
+	}
+	for _, name := range []string{"nix", "nix-store"} {
+		real := RequireTool(t, name)
+		script := "#!/bin/bash\nprintf '%s %s\\n' " + name + " \"$*\" >> " + n.Log + "\n" + versionCase +
+			// nix's narinfo cache of HTTP caches stays in the test's folder.
+			"export XDG_CACHE_HOME=" + filepath.Join(dir, "xdg") + "\n" +
+			"export NIX_CONFIG=\"$NIX_CONFIG\n" + config + "\"\nexec " + real + " \"$@\"\n"
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
+}
+
+// Calls are the nix and nix-store commands run so far.
+func (n CountingNix) Calls(t testing.TB) []string {
+	t.Helper()
+	data, err := os.ReadFile(n.Log)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(data)), "\n")
+}
+
+// Evaluations are the calls that evaluated Nix code: any eval, any
+// --expr, a print-dev-env of anything but a store path.
+func (n CountingNix) Evaluations(t testing.TB) []string {
+	t.Helper()
+	var evals []string
+	for _, call := range n.Calls(t) {
+		args := strings.Fields(call)
+		if len(args) == 0 || args[0] != "nix" {
+			continue
+		}
+		var sub []string
+		for i := 1; i < len(args); i++ {
+			if args[i] == "--extra-experimental-features" {
+				i += 2 // its value, "nix-command flakes", is two words
+				continue
+			}
+			sub = args[i:]
+			break
+		}
+		if len(sub) == 0 {
+			continue
+		}
+		last := sub[len(sub)-1]
+		if sub[0] == "eval" || strings.Contains(call, "--expr") || (sub[0] == "print-dev-env" && !strings.HasPrefix(last, "/nix/store/")) {
+			evals = append(evals, call)
+		}
+	}
+	return evals
+}
+
+// EditFile replaces the first old in the file with new, failing the test
+// when the file does not hold old.
+func EditFile(t testing.TB, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s does not hold %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
