@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -558,6 +559,47 @@ func TestNixVersion(t *testing.T) {
 	v, err := NixVersion(context.Background(), lix)
 	require.NoError(t, err)
 	require.Equal(t, "2.91.1", v)
+}
+
+// TestNixVersionIsKept checks that processes sharing a cache folder ask a
+// nix binary its version once, and ask again a new binary at the same path
+// or when the record is damaged.
+func TestNixVersionIsKept(t *testing.T) {
+	dir := t.TempDir()
+	nix, calls := filepath.Join(dir, "nix"), filepath.Join(dir, "calls")
+	install := func(version string) {
+		script := fmt.Sprintf("#!/bin/sh\necho asked >> %s\necho 'nix (Nix) %s'\n", calls, version)
+		require.NoError(t, os.WriteFile(nix, []byte(script), 0o755))
+	}
+	asked := func() int {
+		data, _ := os.ReadFile(calls)
+		return strings.Count(string(data), "asked\n")
+	}
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	var c *Cache
+	version := func() string {
+		c, _ = testCache(t, "", Options{Dir: cacheDir, Nix: nix}) // a process of its own
+		v, err := c.nixVersion(context.Background())
+		require.NoError(t, err)
+		return v
+	}
+
+	install("2.8.0")
+	require.Equal(t, "2.8.0", version())
+	require.Equal(t, "2.8.0", version())
+	require.Equal(t, 1, asked(), "the second process reads what the first learned")
+
+	install("2.18.1")
+	require.Equal(t, "2.18.1", version(), "a new binary is asked again")
+	require.Equal(t, 2, asked())
+
+	binary, ok := c.nixBinary()
+	require.True(t, ok)
+	for _, damaged := range []string{"", "garbage\n", "2.3.16\n"} {
+		require.NoError(t, os.WriteFile(c.nixVersionPath(binary), []byte(damaged), 0o644))
+		require.Equal(t, "2.18.1", version(), "a record of %q is not trusted", damaged)
+	}
+	require.Equal(t, 5, asked())
 }
 
 func TestBuildFailureIsRetried(t *testing.T) {

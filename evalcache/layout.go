@@ -17,6 +17,7 @@ import (
 //	locks/<entry>.lock, locks/check-<key>.lock     flock: one evaluation per entry, one check per key
 //	pruned/<h(source)>.nix                         pruned flakes
 //	nix/scoped-<h>.nix                             the evaluation helper
+//	nix/version-<h(nix binary's path and stats)>   what its --version said
 //	checks/<key>.json, checks.log                  pruning checks waiting to run, and their log
 //	verified/<key>                                 a check found the pruned module list complete
 //	noprune/<h(root)>                              a check found it incomplete: pruning is off
@@ -24,6 +25,10 @@ type layout struct{ dir string }
 
 func (l layout) helperPath() string {
 	return filepath.Join(l.dir, "nix", "scoped-"+hashStrings(string(scopedNix))[:16]+".nix")
+}
+
+func (l layout) nixVersionPath(binary dep) string {
+	return filepath.Join(l.dir, "nix", "version-"+hashStrings(binary.Path, binary.Hash)[:16])
 }
 
 func (l layout) prunedDir() string { return filepath.Join(l.dir, "pruned") }
