@@ -46,12 +46,19 @@ func (s *server) publishLoop(ctx context.Context) {
 	// stored are the files published from the index whose workspace has
 	// no snapshot yet: a pass without that snapshot must not clear them.
 	stored := map[string]*workspace{}
+	// waiting are the stored diagnostics of workspaces still indexing, for
+	// the buffers opened meanwhile; answered the buffers they were sent.
+	waiting := map[*workspace]cachedDiagnostics{}
+	answered := map[string]bool{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case e := <-s.early:
-			s.publishStored(published, e, stored)
+			waiting[e.ws] = e.diags
+			st := s.publishState(false)
+			s.publishStored(published, st, e, stored)
+			s.answerBuffers(published, st, waiting, answered, stored)
 		case <-s.kick:
 			if delay > 0 {
 				select {
@@ -60,9 +67,11 @@ func (s *server) publishLoop(ctx context.Context) {
 				case <-time.After(delay):
 				}
 			}
-			for p := range s.publishEdited(published, s.publishState(true)) {
+			st := s.publishState(true)
+			for p := range s.publishEdited(published, st) {
 				edited[p] = true
 			}
+			s.answerBuffers(published, st, waiting, answered, stored)
 			wide = time.After(workspaceDiagnosticsDelay)
 		case <-wide:
 			wide = nil
@@ -75,6 +84,11 @@ func (s *server) publishLoop(ctx context.Context) {
 			s.bg.Go(func() { wideDone <- s.workspaceDiagnostics(st) })
 		case wd := <-wideDone:
 			running = false
+			for ws := range waiting {
+				if _, ok := wd.st.snaps[ws]; ok {
+					delete(waiting, ws)
+				}
+			}
 			skip := edited
 			for p, ws := range stored {
 				if _, ok := wd.st.snaps[ws]; ok {
@@ -107,19 +121,43 @@ func (s *server) earlyDiagnostics(ws *workspace, diags cachedDiagnostics) {
 	}
 }
 
-// publishStored sends a workspace's stored diagnostics, except for files
-// already published from a snapshot and open buffers whose text is not
-// the disk's.
-func (s *server) publishStored(published map[string][]protocol.Diagnostic, e earlyDiagnostics, stored map[string]*workspace) {
-	st := s.publishState(false)
-	paths := slices.Sorted(maps.Keys(e.diags))
-	for _, p := range paths {
-		if published[p] != nil || (st.open[p] != nil && !st.open[p].onDisk()) {
+// publishStored sends a workspace's stored diagnostics of files that are
+// not open: those are answered by answerBuffers, which checks that the
+// buffer holds what the disk does.
+func (s *server) publishStored(published map[string][]protocol.Diagnostic, st publishState, e earlyDiagnostics, stored map[string]*workspace) {
+	open := s.session.unindexedBuffers()
+	for _, p := range slices.Sorted(maps.Keys(e.diags)) {
+		if _, isOpen := open[p]; isOpen || published[p] != nil {
 			continue
 		}
 		if diags := s.shownCached(e.diags[p]); len(diags) > 0 {
 			s.publish(published, st, p, diags)
 			stored[p] = e.ws
+		}
+	}
+}
+
+// answerBuffers gives each buffer opened in a workspace that is still
+// indexing, and whose text is the disk's, its stored diagnostics, an
+// empty list when the file had none: the editor learns at once that the
+// file it opened has no problems, instead of after the index.
+func (s *server) answerBuffers(published map[string][]protocol.Diagnostic, st publishState, waiting map[*workspace]cachedDiagnostics, answered map[string]bool, stored map[string]*workspace) {
+	if len(waiting) == 0 {
+		return
+	}
+	open := s.session.unindexedBuffers()
+	for _, p := range slices.Sorted(maps.Keys(open)) {
+		b := open[p]
+		diags, ok := waiting[b.ws]
+		if !ok || answered[p] || published[p] != nil || !b.doc.onDisk() {
+			continue
+		}
+		answered[p] = true
+		st.open[p] = b.doc // publish carries the buffer's version
+		shown := s.shownCached(diags[p])
+		s.publish(published, st, p, shown)
+		if len(shown) > 0 {
+			stored[p] = b.ws
 		}
 	}
 }

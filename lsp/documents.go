@@ -77,10 +77,17 @@ func (s *session) setDocument(ws *workspace, d *document) {
 	s.mu.Lock()
 	old := s.docs[d.path]
 	s.docs[d.path] = d
+	indexing := false
 	if ws != nil {
 		s.queueDocumentLocked(ws, d.path, d, seq)
+		indexing = ws.snap == nil
 	}
 	s.mu.Unlock()
+	if indexing {
+		// No snapshot will wake the publisher before the index: it may
+		// answer the buffer from the stored diagnostics meanwhile.
+		s.out.diagnosticsChanged()
+	}
 	// The old buffer's tree may still be on its way into a snapshot, but
 	// that Tree is Go memory; Close frees only the parser's copy, which
 	// only the next edit of the current buffer needs.

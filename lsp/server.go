@@ -62,6 +62,10 @@ type Options struct {
 	// opening an unchanged workspace reads no file it holds. nil reads
 	// every file.
 	Index *indexcache.Store
+
+	// indexGate, in tests, holds every workspace's first load (after its
+	// stored diagnostics went out) until it is closed.
+	indexGate chan struct{}
 }
 
 // DefaultDiagnosticsDelay is the default Options.DiagnosticsDelay.
@@ -189,6 +193,7 @@ func newServer(ctx context.Context, opt Options) *server {
 	s.client.Store(&clientInfo{})
 	s.syntax.Store(true)
 	s.session = newSession(ctx, &s.bg, s, opt.Index)
+	s.session.indexGate = opt.indexGate
 	s.envs = newEnvironments(opt.Cache, s, s.session.HasFolderAt)
 	s.methods = s.methodTable()
 	return s

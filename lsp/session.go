@@ -21,11 +21,13 @@ import (
 // (Snapshot). Its lock guards only its own state, so a slow environment or
 // a request in flight never waits for it, and it never waits for them.
 type session struct {
-	ctx    context.Context // ends with the connection; background work uses it
-	bg     *conc.WaitGroup // the server's: every goroutine it starts
-	out    reporter
-	index  *indexcache.Store // the model's persistent index, or nil
-	parser *syntax.Parser    // only the read loop parses buffers
+	ctx   context.Context // ends with the connection; background work uses it
+	bg    *conc.WaitGroup // the server's: every goroutine it starts
+	out   reporter
+	index *indexcache.Store // the model's persistent index, or nil
+	// indexGate, in tests, holds first loads (Options.indexGate).
+	indexGate chan struct{}
+	parser    *syntax.Parser // only the read loop parses buffers
 
 	// changes numbers document changes in the order they were received.
 	changes atomic.Uint64

@@ -161,6 +161,25 @@ func (s *session) snapshot(ctx context.Context, ws *workspace) (*analysis.Snapsh
 	}
 }
 
+// unindexedBuffers are the open buffers of workspaces that have no
+// snapshot yet, by path, with the workspace of each.
+func (s *session) unindexedBuffers() map[string]unindexedBuffer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]unindexedBuffer{}
+	for p, d := range s.docs {
+		if ws := s.workspaceForLocked(p); ws != nil && ws.snap == nil {
+			out[p] = unindexedBuffer{d, ws}
+		}
+	}
+	return out
+}
+
+type unindexedBuffer struct {
+	doc *document
+	ws  *workspace
+}
+
 // publishView is the session's part of a publishState, taken under its
 // lock in one step; takeDirty moves the edited files of indexed workspaces
 // into it.

@@ -178,6 +178,13 @@ func (s *session) firstLoad(ws *workspace) {
 	if cached, ok := s.readCachedDiagnostics(ws.root); ok {
 		s.out.earlyDiagnostics(ws, cached)
 	}
+	if s.indexGate != nil {
+		select {
+		case <-s.indexGate:
+		case <-s.ctx.Done():
+			return
+		}
+	}
 	if err := s.load(ws); err != nil {
 		ws.err = err
 		if s.ctx.Err() == nil {
