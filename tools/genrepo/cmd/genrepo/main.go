@@ -2,7 +2,7 @@
 // same one genrepo.Generate writes for the same flags.
 //
 //	go run ./tools/genrepo/cmd/genrepo -components 5000 -git /tmp/big
-//	go run ./tools/genrepo/cmd/genrepo -components 5000 -git -nixlibs ../shared/nixlibs -inputs /tmp/big-inputs /tmp/big
+//	go run ./tools/genrepo/cmd/genrepo -components 5000 -git -nixlibs ../shared/nixlibs -inputs ../big-inputs ../big
 package main
 
 import (
