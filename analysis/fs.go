@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
 	"sort"
@@ -186,22 +187,22 @@ func (t *FSTable) Below(dir string) []string {
 	return out
 }
 
+// clone copies the table's maps, so an edited copy leaves t as it was.
+func (t *FSTable) clone() FSTable {
+	n := *t
+	n.files = maps.Clone(t.files)
+	n.dirs = maps.Clone(t.dirs)
+	return n
+}
+
 // withFile returns a table that also lists p (a file an editor created
 // before it was saved).
 func (t *FSTable) withFile(p string) *FSTable {
 	if _, ok := t.files[p]; ok {
 		return t
 	}
-	n := *t
-	n.files = make(map[string]fileEntry, len(t.files)+1)
-	for k, v := range t.files {
-		n.files[k] = v
-	}
+	n := t.clone()
 	n.files[p] = fileEntry{}
-	n.dirs = make(map[string][]string, len(t.dirs))
-	for k, v := range t.dirs {
-		n.dirs[k] = v
-	}
 	for q := p; ; {
 		dir := filepath.Dir(q)
 		if dir == q || !isUnder(dir, n.root) {
@@ -224,17 +225,8 @@ func (t *FSTable) withoutFile(p string) *FSTable {
 	if _, ok := t.files[p]; !ok {
 		return t
 	}
-	n := *t
-	n.files = make(map[string]fileEntry, len(t.files))
-	for k, v := range t.files {
-		if k != p {
-			n.files[k] = v
-		}
-	}
-	n.dirs = make(map[string][]string, len(t.dirs))
-	for k, v := range t.dirs {
-		n.dirs[k] = v
-	}
+	n := t.clone()
+	delete(n.files, p)
 	for q := p; ; {
 		dir := filepath.Dir(q)
 		if dir == q || !isUnder(dir, n.root) {

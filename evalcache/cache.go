@@ -150,16 +150,7 @@ func cacheDir(dir string, getenv func(string) string) (string, error) {
 	if dir != "" {
 		return filepath.Abs(dir)
 	}
-	if d := getenv("MONOFLAKE_CACHE_DIR"); d != "" {
-		return filepath.Abs(d)
-	}
-	if d := getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "monoflake"), nil
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".cache", "monoflake"), nil
-	}
-	return "", errors.New("cannot find a cache folder: set MONOFLAKE_CACHE_DIR, XDG_CACHE_HOME or HOME")
+	return indexcache.DefaultCacheDir(getenv)
 }
 
 func dataDir(dir string, getenv func(string) string) (string, error) {
