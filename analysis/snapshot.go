@@ -253,41 +253,6 @@ func fromPack(path string, e *packFile) *File {
 	return &File{Path: path, facts: e.Facts, lazy: &lazyTree{read: func() ([]byte, error) { return readNixFile(path) }, hash: e.Hash}}
 }
 
-// indexFiles reads and parses paths in parallel with one parser per worker.
-// Per-file failures (unreadable, binary, vanished, a parser panic) become
-// File.Err; only cancellation fails the whole call.
-func indexFiles(ctx context.Context, paths []string, override func(string) ([]byte, bool)) ([]*File, error) {
-	out := make([]*File, len(paths))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(paths)))
-	var next atomic.Int64
-	p := pool.New().WithContext(ctx).WithMaxGoroutines(workers)
-	for w := 0; w < workers; w++ {
-		p.Go(func(ctx context.Context) error {
-			parser := syntax.NewParser()
-			defer parser.Close()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(paths) {
-					return nil
-				}
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				var src []byte
-				var ok bool
-				if override != nil {
-					src, ok = override(paths[i])
-				}
-				out[i] = indexFile(parser, paths[i], src, ok)
-			}
-		})
-	}
-	if err := p.Wait(); err != nil {
-		return nil, fmt.Errorf("indexing cancelled: %w", err)
-	}
-	return out, nil
-}
-
 // indexFile parses one file (from src when given, else from disk).
 func indexFile(parser *syntax.Parser, path string, src []byte, haveSrc bool) (f *File) {
 	f = &File{Path: path}

@@ -18,17 +18,6 @@ const (
 	Flake Mode = "flake"
 )
 
-// ParseMode reads a mode name; "" means Scoped.
-func ParseMode(s string) (Mode, error) {
-	switch Mode(s) {
-	case "", Scoped:
-		return Scoped, nil
-	case Flake:
-		return Flake, nil
-	}
-	return "", fmt.Errorf("unknown evaluation mode %q (want scoped or flake)", s)
-}
-
 // State is how current a cached environment is.
 type State string
 

@@ -41,18 +41,6 @@ func load(ctx context.Context, c *cli, dir string) (*analysis.Snapshot, bool) {
 	return s, true
 }
 
-// dirCommand parses the arguments `[--json] [DIR]` of a command and
-// indexes DIR. ok is false when the command must return code.
-func dirCommand(ctx context.Context, c *cli, name string, args []string) (s *analysis.Snapshot, asJSON bool, code int, ok bool) {
-	fs := newFlagSet(c, name)
-	jsonFlag := fs.Bool("json", false, "print JSON")
-	if code, done := fs.parse(args, 1); done {
-		return nil, false, code, false
-	}
-	s, ok = load(ctx, c, dirArg(fs))
-	return s, *jsonFlag, exitUsage, ok
-}
-
 func dirArg(fs *flagSet) string {
 	if fs.NArg() > 0 {
 		return fs.Arg(0)
