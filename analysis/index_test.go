@@ -210,3 +210,30 @@ func TestUnchangedInAGitWorkTree(t *testing.T) {
 		})
 	}
 }
+
+// The diagnostics a snapshot stores come back, positions included, while
+// the repository is unchanged, and not after an edit.
+func TestStoredDiagnostics(t *testing.T) {
+	root, store := indexFixture(t)
+	ctx := context.Background()
+	b := filepath.Join(root, "b/nix/outputs.nix")
+	// A non-ASCII comment before the reference: byte and UTF-16 columns differ.
+	require.NoError(t, os.WriteFile(b, []byte(`{ perSystem = { self', ... }: { packages.b = /* é */ self'.packages.ab; }; }`), 0o644))
+	_, ok := StoredDiagnostics(ctx, root, store)
+	require.False(t, ok, "nothing stored yet")
+	s, err := LoadWith(ctx, root, LoadOptions{Index: store})
+	require.NoError(t, err)
+	want := s.StoreDiagnostics(store)
+	require.Len(t, want, 1)
+	require.Equal(t, CodeUnknownOutput, want[0].Code)
+	require.Equal(t, 0, want[0].Start.Line)
+	require.Equal(t, want[0].Start.Column-1, want[0].Start.UTF16Column, "é is two bytes, one UTF-16 unit")
+
+	got, ok := StoredDiagnostics(ctx, root, store)
+	require.True(t, ok)
+	require.Equal(t, want, got)
+
+	require.NoError(t, os.WriteFile(b, []byte(`{ perSystem = { self', ... }: { packages.b = self'.packages.a; }; }`), 0o644))
+	_, ok = StoredDiagnostics(ctx, root, store)
+	require.False(t, ok, "an edit makes them stale")
+}

@@ -1,12 +1,9 @@
 package lsp
 
 import (
-	"encoding/json"
-
 	"go.lsp.dev/protocol"
 
 	"github.com/monoflake/monoflake/analysis"
-	"github.com/monoflake/monoflake/analysis/indexcache"
 )
 
 // Diagnostics of an unchanged repository from the persistent index.
@@ -24,49 +21,22 @@ import (
 // every code included: the syntax setting applies when they are shown.
 type cachedDiagnostics map[string][]protocol.Diagnostic
 
-func cachedDiagnosticsKey(resultKey string) string {
-	return indexcache.Key("lsp-diagnostics", resultKey)
-}
-
 // readCachedDiagnostics returns the stored diagnostics of root when the
-// repository is as the index last saw it.
+// repository is as the index last saw it (analysis.StoredDiagnostics), in
+// the protocol's terms.
 func (s *session) readCachedDiagnostics(root string) (cachedDiagnostics, bool) {
-	if s.index == nil {
-		return nil, false
-	}
-	key, ok := analysis.Unchanged(s.ctx, root, s.index)
+	stored, ok := analysis.StoredDiagnostics(s.ctx, root, s.index)
 	if !ok {
 		return nil, false
 	}
-	data, ok := s.index.Get(cachedDiagnosticsKey(key))
-	if !ok {
-		return nil, false
+	pos := func(p analysis.Position) protocol.Position {
+		return protocol.Position{Line: uint32(p.Line), Character: uint32(p.UTF16Column)}
 	}
-	var out cachedDiagnostics
-	if json.Unmarshal(data, &out) != nil {
-		return nil, false // a damaged entry only costs the early answer
+	out := cachedDiagnostics{}
+	for _, d := range stored {
+		out[d.Loc.File] = append(out[d.Loc.File], toDiagnostic(protocol.Range{Start: pos(d.Start), End: pos(d.End)}, d.Diagnostic))
 	}
 	return out, true
-}
-
-// storeCachedDiagnostics records the diagnostics of a snapshot loaded from
-// disk, before any buffer is laid over it.
-func (s *session) storeCachedDiagnostics(snap *analysis.Snapshot) {
-	key := snap.ResultKey()
-	if s.index == nil || key == "" {
-		return
-	}
-	byFile := map[string][]analysis.Diagnostic{}
-	for _, d := range snap.AllDiagnostics() {
-		byFile[d.Loc.File] = append(byFile[d.Loc.File], d)
-	}
-	out := make(cachedDiagnostics, len(byFile))
-	for p, diags := range byFile {
-		out[p] = toDiagnostics(linesOf(snap, p), diags)
-	}
-	if data, err := json.Marshal(out); err == nil {
-		_ = s.index.Put(cachedDiagnosticsKey(key), data) // losing it costs the next start time
-	}
 }
 
 // shownCached leaves out what the settings turn off.

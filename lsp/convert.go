@@ -78,15 +78,15 @@ const diagnosticSource = "monoflake"
 func toDiagnostics(lines *syntax.Lines, diags []analysis.Diagnostic) []protocol.Diagnostic {
 	out := make([]protocol.Diagnostic, 0, len(diags))
 	for _, d := range diags {
-		out = append(out, protocol.Diagnostic{
-			Range:    toRange(lines, d.Loc.Span),
-			Severity: toSeverity(d.Severity),
-			Code:     d.Code,
-			Source:   diagnosticSource,
-			Message:  d.Message,
-		})
+		out = append(out, toDiagnostic(toRange(lines, d.Loc.Span), d))
 	}
 	return out
+}
+
+// toDiagnostic is one diagnostic at r, whether r comes from the file's
+// lines or from the persistent index.
+func toDiagnostic(r protocol.Range, d analysis.Diagnostic) protocol.Diagnostic {
+	return protocol.Diagnostic{Range: r, Severity: toSeverity(d.Severity), Code: d.Code, Source: diagnosticSource, Message: d.Message}
 }
 
 func toSymbolKind(s analysis.Symbol) protocol.SymbolKind {

@@ -203,7 +203,7 @@ func (s *session) load(ws *workspace) error {
 	}
 	elapsed := time.Since(start)
 	base := snap // snap gets the open buffers laid over it below
-	s.bg.Go(func() { s.storeCachedDiagnostics(base) })
+	s.bg.Go(func() { base.StoreDiagnostics(s.index) })
 
 	s.editMu.Lock()
 	defer s.editMu.Unlock()

@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/monoflake/monoflake/analysis"
-	"github.com/monoflake/monoflake/analysis/indexcache"
 )
 
 // This file holds the static subcommands: thin shells around package
@@ -225,28 +224,18 @@ func runCheck(ctx context.Context, c *cli, args []string) int {
 // persistent index, at the cost of a stat per file.
 func checkResults(ctx context.Context, c *cli, dir string) ([]diagnosticJSON, bool) {
 	index := c.index()
-	if key, ok := analysis.Unchanged(ctx, dir, index); ok {
-		if data, ok := index.Get(indexcache.Key("check", key)); ok {
-			var out []diagnosticJSON
-			if json.Unmarshal(data, &out) == nil {
-				return out, true
-			}
-		}
-	}
-	s, ok := load(ctx, c, dir)
+	stored, ok := analysis.StoredDiagnostics(ctx, dir, index)
 	if !ok {
-		return nil, false
-	}
-	out := []diagnosticJSON{}
-	for _, d := range s.AllDiagnostics() {
-		pos := positionOf(s, d.Loc)
-		pos.File = d.Loc.File
-		out = append(out, diagnosticJSON{position: pos, Severity: d.Severity.String(), Code: d.Code, Message: d.Message})
-	}
-	if key := s.ResultKey(); key != "" && index != nil {
-		if data, err := json.Marshal(out); err == nil {
-			_ = index.Put(indexcache.Key("check", key), data) // losing it costs the next run time
+		s, loaded := load(ctx, c, dir)
+		if !loaded {
+			return nil, false
 		}
+		stored = s.StoreDiagnostics(index)
+	}
+	out := make([]diagnosticJSON, 0, len(stored))
+	for _, d := range stored {
+		pos := position{File: d.Loc.File, Line: d.Start.Line + 1, Column: d.Start.Column + 1, EndLine: d.End.Line + 1, EndColumn: d.End.Column + 1}
+		out = append(out, diagnosticJSON{position: pos, Severity: d.Severity.String(), Code: d.Code, Message: d.Message})
 	}
 	return out, true
 }
