@@ -96,7 +96,7 @@ func (s *Snapshot) pathItems(dir, typed string, replace func(string) syntax.Span
 	listed := filepath.Join(dir, folder)
 	var out []CompletionItem
 	for _, name := range s.fs.Entries(listed) {
-		if !strings.HasPrefix(name, partial) || strings.HasPrefix(name, ".") && !strings.HasPrefix(partial, ".") || skipDir(name) {
+		if !strings.HasPrefix(name, partial) || strings.HasPrefix(name, ".") && !strings.HasPrefix(partial, ".") || SkippedDir(name) {
 			continue
 		}
 		item := CompletionItem{Label: name, Kind: CompleteFile, Replace: replace(partial)}

@@ -61,10 +61,10 @@ func FindRoot(dir string) (root string, ok bool, err error) {
 	return root, ok, nil
 }
 
-// skipDir reports directories that never hold a component's Nix files.
+// SkippedDir reports directories that never hold a component's Nix files.
 // Build results (result, result-*) are symlinks into the store and are
 // never followed anyway; a real directory named results is a directory.
-func skipDir(name string) bool {
+func SkippedDir(name string) bool {
 	switch name {
 	case ".git", ".direnv", "node_modules", ".jj", ".hg":
 		return true
@@ -176,7 +176,7 @@ func hasSkippedDir(rel string) bool {
 		if i < 0 {
 			return false
 		}
-		if skipDir(rel[:i]) {
+		if SkippedDir(rel[:i]) {
 			return true
 		}
 		rel = rel[i+1:]
@@ -198,7 +198,7 @@ func walkFiles(ctx context.Context, root string) ([]string, error) {
 			return nil
 		}
 		if d.IsDir() {
-			if p != root && skipDir(d.Name()) {
+			if p != root && SkippedDir(d.Name()) {
 				return fs.SkipDir
 			}
 			return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/monoflake/monoflake/analysis"
 	"github.com/monoflake/monoflake/analysis/indexcache"
@@ -124,15 +125,28 @@ func PlanAll(s *analysis.Snapshot, mode Mode) ([]Request, []error) {
 	return reqs, errs
 }
 
-// plan is PlanPath through the model's persistent index: a repository
-// unchanged since a plan was made answers with that plan for a stat per
-// file; otherwise only the files that changed are read, and the plan is
-// stored for the next process.
+// plan is PlanPath through the model's persistent index. A plan recorded
+// for the query stands while the files it was made from are unchanged
+// (see planRecord), and is checked against the whole repository after the
+// answer; otherwise the repository is planned whole.
 func (c *Cache) plan(ctx context.Context, path, component string, mode Mode) (Request, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return Request{}, fmt.Errorf("resolve %s: %w", path, err)
 	}
+	if req, ok := c.recordedPlan(abs, component, mode); ok {
+		req.replan = &planQuery{Path: abs, Component: component}
+		return req, nil
+	}
+	return c.planWhole(ctx, abs, component, mode)
+}
+
+// planWhole plans from the whole repository: a repository unchanged since
+// a plan was made answers with that plan for a stat per file; otherwise
+// only the files that changed are read. The plan is stored for the next
+// process, both ways.
+func (c *Cache) planWhole(ctx context.Context, abs, component string, mode Mode) (Request, error) {
+	since := time.Now()
 	name := func(key string) string {
 		return indexcache.Key("plan", cacheVersion, key, abs, component, string(mode))
 	}
@@ -140,6 +154,7 @@ func (c *Cache) plan(ctx context.Context, path, component string, mode Mode) (Re
 		if data, ok := c.index.Get(name(key)); ok {
 			var req Request
 			if json.Unmarshal(data, &req) == nil {
+				c.recordPlan(abs, component, mode, req, since)
 				return req, nil
 			}
 		}
@@ -153,6 +168,7 @@ func (c *Cache) plan(ctx context.Context, path, component string, mode Mode) (Re
 		if data, err := json.Marshal(req); err == nil {
 			_ = c.index.Put(name(s.ResultKey()), data) // losing it costs the next miss time
 		}
+		c.recordPlan(abs, component, mode, req, since)
 	}
 	return req, err
 }

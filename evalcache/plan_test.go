@@ -2,8 +2,10 @@ package evalcache
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -98,7 +100,8 @@ func TestPlanThroughTheIndex(t *testing.T) {
 	require.True(t, stored, "the plan is stored under the repository's result key")
 	again, err := c.plan(ctx, backend, "", Scoped)
 	require.NoError(t, err)
-	require.Equal(t, want, again)
+	require.NotNil(t, again.replan, "the second plan comes from the plan record")
+	require.True(t, samePlan(want, again))
 
 	// Give backend a devShell named like a new component's: the plan changes.
 	outputs := filepath.Join(root, "backend", "nix", "outputs.nix")
@@ -106,4 +109,171 @@ func TestPlanThroughTheIndex(t *testing.T) {
 	changed, err := c.plan(ctx, backend, "", Scoped)
 	require.NoError(t, err)
 	require.Equal(t, "server", changed.Shell)
+}
+
+// A recorded plan stands while the files it was made from are unchanged,
+// whatever happens elsewhere in the repository; a change to one of them
+// plans the repository whole.
+func TestPlanRecord(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, root string)
+		record bool // the plan still comes from the record
+	}{
+		{"nothing changed", func(*testing.T, string) {}, true},
+		{"a file outside the closure edited", func(t *testing.T, root string) {
+			editFile(t, filepath.Join(root, "frontend", "nix", "outputs.nix"), "{", "{ ")
+		}, true},
+		{"a closure file touched, content the same", func(t *testing.T, root string) {
+			touchLater(t, filepath.Join(root, "backend", "nix", "outputs.nix"))
+		}, true},
+		{"an editor's swap file beside a closure file", func(t *testing.T, root string) {
+			createFile(t, filepath.Join(root, "backend", ".outputs.nix.swp"), "x")
+		}, true},
+		{"a closure file edited where the model reads nothing", func(t *testing.T, root string) {
+			editFile(t, filepath.Join(root, "backend", "nix", "outputs.nix"), `name = "backend-1.4.0"`, `name = "backend-1.5.0"`)
+		}, true},
+		{"a closure file edited where the model reads", func(t *testing.T, root string) {
+			editFile(t, filepath.Join(root, "backend", "nix", "outputs.nix"), "buildInputs = [ self'.packages.backend ]", "buildInputs = [ self'.packages.frontend ]")
+		}, false},
+		{"a closure file given a syntax error", func(t *testing.T, root string) {
+			editFile(t, filepath.Join(root, "backend", "nix", "outputs.nix"), "perSystem =", "perSystem = =")
+		}, false},
+		{"the root flake.nix reformatted", func(t *testing.T, root string) {
+			editFile(t, filepath.Join(root, "flake.nix"), "{", "{ ")
+		}, false},
+		{"flake.lock edited", func(t *testing.T, root string) {
+			editFile(t, filepath.Join(root, "flake.lock"), "{", "{ ")
+		}, false},
+		{"the configuration created", func(t *testing.T, root string) {
+			createFile(t, filepath.Join(root, analysis.ConfigFile), "{}")
+		}, false},
+		{"a flake.nix created in the component's folder", func(t *testing.T, root string) {
+			createFile(t, filepath.Join(root, "backend", "flake.nix"), "{ outputs = _: { }; }")
+		}, false},
+		{"a Nix file created in the component's folder", func(t *testing.T, root string) {
+			createFile(t, filepath.Join(root, "backend", "default.nix"), "{ }")
+		}, false},
+		{"a closure file removed", func(t *testing.T, root string) {
+			require.NoError(t, os.Remove(filepath.Join(root, "backend", "nix", "outputs.nix")))
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := copyFixture(t, "monorepo")
+			c, err := Open(Options{Dir: t.TempDir(), DataDir: t.TempDir()})
+			require.NoError(t, err)
+			ctx := context.Background()
+			backend := filepath.Join(root, "backend")
+			first, err := c.plan(ctx, backend, "", Scoped)
+			require.NoError(t, err)
+			require.Nil(t, first.replan, "nothing was recorded yet")
+			tc.change(t, root)
+			req, err := c.plan(ctx, backend, "", Scoped)
+			if !tc.record {
+				// Planned whole: whatever the answer, it is not the record's.
+				require.True(t, err != nil || req.replan == nil)
+				return
+			}
+			require.NoError(t, err)
+			require.NotNil(t, req.replan, "answered from the record")
+			require.Equal(t, backend, req.replan.Path)
+			require.True(t, samePlan(first, req))
+			whole, err := c.planWhole(ctx, backend, "", Scoped)
+			require.NoError(t, err)
+			require.True(t, samePlan(whole, req), "the record's plan is the one the whole repository gives")
+			again, ok := c.recordedPlan(backend, "", Scoped)
+			require.True(t, ok, "the record stands after the whole plan is recorded again")
+			require.True(t, samePlan(whole, again))
+		})
+	}
+}
+
+// A damaged or foreign plan record is a miss, never a plan.
+func TestPlanRecordDamaged(t *testing.T) {
+	root := copyFixture(t, "monorepo")
+	c, err := Open(Options{Dir: t.TempDir(), DataDir: t.TempDir()})
+	require.NoError(t, err)
+	ctx := context.Background()
+	backend, frontend := filepath.Join(root, "backend"), filepath.Join(root, "frontend")
+	_, err = c.plan(ctx, backend, "", Scoped)
+	require.NoError(t, err)
+	_, err = c.plan(ctx, frontend, "", Scoped)
+	require.NoError(t, err)
+	path := c.index.PathOf(planRecordKey(backend, "", Scoped))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	require.NoError(t, os.WriteFile(path, data[:len(data)/2], 0o644))
+	_, ok := c.recordedPlan(backend, "", Scoped)
+	require.False(t, ok, "a record cut short")
+	// The frontend's record in the backend's place: its header names
+	// another key.
+	other, err := os.ReadFile(c.index.PathOf(planRecordKey(frontend, "", Scoped)))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, other, 0o644))
+	_, ok = c.recordedPlan(backend, "", Scoped)
+	require.False(t, ok, "a foreign record")
+	req, err := c.plan(ctx, backend, "", Scoped)
+	require.NoError(t, err)
+	require.Equal(t, "backend", req.Component, "planned whole again")
+	require.Nil(t, req.replan)
+}
+
+// Planning again after the answer: a recorded plan that the whole
+// repository no longer gives marks the entry for a new evaluation, and the
+// next plan is the new one; one that still holds changes nothing.
+func TestReplan(t *testing.T) {
+	root := copyFixture(t, "monorepo")
+	log := &syncBuffer{}
+	c, err := Open(Options{Dir: t.TempDir(), DataDir: t.TempDir(), Log: log})
+	require.NoError(t, err)
+	ctx := context.Background()
+	backend := filepath.Join(root, "backend")
+	want, err := c.plan(ctx, backend, "", Scoped)
+	require.NoError(t, err)
+	entry := func(t *testing.T) string {
+		path := filepath.Join(t.TempDir(), "entry")
+		require.NoError(t, writeRecord(path, &record{Version: cacheVersion, Root: root, Evaluated: 7}))
+		return path
+	}
+	retried := func(t *testing.T, path string) bool {
+		rec, err := readRecord(path)
+		require.NoError(t, err)
+		return rec.Retry
+	}
+
+	current := entry(t)
+	c.replan(ctx, checkJob{Entry: current, Evaluated: 7, Request: want, Replan: &planQuery{Path: backend}})
+	require.False(t, retried(t, current), "the plan still holds")
+	evaluated := entry(t)
+	c.replan(ctx, checkJob{Entry: evaluated, Evaluated: 7, Request: normalized(t, want), Replan: &planQuery{Path: backend}})
+	require.False(t, retried(t, evaluated), "the plan as evaluated, defaults filled in, still holds")
+
+	stale := want
+	stale.Files = stale.Files[:len(stale.Files)-1]
+	stale.Shell = "old"
+	outdated := entry(t)
+	c.replan(ctx, checkJob{Entry: outdated, Evaluated: 7, Request: stale, Replan: &planQuery{Path: backend}})
+	require.True(t, retried(t, outdated), "the entry of an outdated plan is evaluated again")
+	require.Contains(t, log.String(), "the recorded plan was out of date")
+	next, err := c.plan(ctx, backend, "", Scoped)
+	require.NoError(t, err)
+	require.True(t, samePlan(want, next))
+
+	// An entry evaluated again since the job was made is left alone.
+	again := entry(t)
+	c.replan(ctx, checkJob{Entry: again, Evaluated: 6, Request: stale, Replan: &planQuery{Path: backend}})
+	require.False(t, retried(t, again))
+}
+
+// touchLater gives a file a new modification time, content unchanged.
+func touchLater(t *testing.T, path string) {
+	t.Helper()
+	later := time.Now().Add(time.Minute)
+	require.NoError(t, os.Chtimes(path, later, later))
+}
+
+func createFile(t *testing.T, path, content string) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
 }

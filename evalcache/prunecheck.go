@@ -63,6 +63,9 @@ type checkJob struct {
 	Nix       string        `json:"nix"`
 	Timeout   time.Duration `json:"timeout"`
 	IFD       bool          `json:"ifd,omitempty"`
+	// Replan, when set, plans the query again from the whole repository
+	// (the request came from a plan record).
+	Replan *planQuery `json:"replan,omitempty"`
 }
 
 // pruningOff is what noprune/ records for a repository.
@@ -95,30 +98,21 @@ func (c *Cache) pruningState(root string) (pruningOff, bool) {
 	return st, true
 }
 
-// afterEvaluation starts the check an evaluation calls for, if any.
+// afterEvaluation starts what an evaluation calls for after its answer,
+// if anything: the pruning check of its module list, and planning again
+// from the whole repository when the plan came from a plan record.
 func (c *Cache) afterEvaluation(a *attempt, known outcome) {
 	req := a.req
-	if req.Mode != Scoped || req.Pruned == nil {
+	job := checkJob{Dir: c.dir, DataDir: c.dataDir, Entry: a.entry, Evaluated: a.start.UnixNano(), Request: req,
+		Side: c.checkNeeded(a, known), Known: known, Nix: c.nix, Timeout: c.run.timeout, IFD: c.ifd, Replan: req.replan}
+	switch {
+	case job.Side != "":
+		job.Key = checkKey(req)
+	case job.Replan != nil:
+		job.Key = hashStrings("replan", a.entry)
+	default:
 		return
 	}
-	key := checkKey(req)
-	if exists(c.verifiedPath(key)) {
-		if a.pruningOff != "" {
-			// This very module list was found complete before.
-			c.enablePruning(req.Root, "the pruned module list was verified before")
-		}
-		return
-	}
-	side := checkWhole
-	if !a.pruned {
-		st, off := c.pruningState(req.Root)
-		if !off || st.Key == key || known.Error != "" {
-			return // the list that failed, or nothing to compare with
-		}
-		side = checkPruned
-	}
-	job := checkJob{Key: key, Dir: c.dir, DataDir: c.dataDir, Entry: a.entry, Evaluated: a.start.UnixNano(), Request: req,
-		Side: side, Known: known, Nix: c.nix, Timeout: c.run.timeout, IFD: c.ifd}
 	if len(c.checkCommand) == 0 {
 		c.bg.Go(func() { c.check(c.bgCtx, job) })
 		return
@@ -126,6 +120,31 @@ func (c *Cache) afterEvaluation(a *attempt, known outcome) {
 	if err := c.startCheck(job); err != nil {
 		c.log.Warn("cannot start the pruning check", "component", req.Component, "error", err)
 	}
+}
+
+// checkNeeded is the side of the pruning check an evaluation calls for, or
+// "" when none.
+func (c *Cache) checkNeeded(a *attempt, known outcome) checkSide {
+	req := a.req
+	if req.Mode != Scoped || req.Pruned == nil {
+		return ""
+	}
+	key := checkKey(req)
+	if exists(c.verifiedPath(key)) {
+		if a.pruningOff != "" {
+			// This very module list was found complete before.
+			c.enablePruning(req.Root, "the pruned module list was verified before")
+		}
+		return ""
+	}
+	if !a.pruned {
+		st, off := c.pruningState(req.Root)
+		if !off || st.Key == key || known.Error != "" {
+			return "" // the list that failed, or nothing to compare with
+		}
+		return checkPruned
+	}
+	return checkWhole
 }
 
 // detachedVariable marks the process that runs a check, as opposed to the
@@ -202,14 +221,21 @@ func detach(logFile io.Writer) error {
 	return cmd.Process.Release()
 }
 
-// check compares both sides and records the verdict.
+// check runs a job: the pruning check, which compares both sides and
+// records the verdict, and then planning again.
 func (c *Cache) check(ctx context.Context, job checkJob) {
 	unlock, ok, err := tryLockFile(c.checkLockPath(job.Key))
 	if err != nil || !ok {
 		return // another process checks this module list
 	}
 	defer unlock()
-	c.checkLocked(ctx, job)
+	if job.Side != "" {
+		c.checkLocked(ctx, job)
+	}
+	if job.Replan != nil {
+		c.replan(ctx, job)
+	}
+	os.Remove(c.checkJobPath(job.Key))
 }
 
 // checkLocked is check for a caller holding the check's lock.
@@ -330,6 +356,12 @@ func (c *Cache) differ(ctx context.Context, job checkJob, reason string) {
 	if job.Side != checkWhole {
 		return
 	}
+	c.markRetry(ctx, job)
+}
+
+// markRetry marks the entry a job is about so that the next request
+// evaluates it again, unless it was evaluated again since.
+func (c *Cache) markRetry(ctx context.Context, job checkJob) {
 	unlock, err := lockFile(ctx, c.entryLockPath(job.Entry))
 	if err != nil {
 		return
@@ -341,7 +373,7 @@ func (c *Cache) differ(ctx context.Context, job checkJob, reason string) {
 	}
 	rec.Retry = true
 	if err := writeRecord(job.Entry, rec); err != nil {
-		c.log.Warn("cannot mark the entry for a new evaluation", "component", req.Component, "error", err)
+		c.log.Warn("cannot mark the entry for a new evaluation", "component", job.Request.Component, "error", err)
 	}
 }
 

@@ -103,6 +103,15 @@ type Request struct {
 	// editor's workspace trust), in addition to `monoflake trust` and
 	// direnv's allow list.
 	Trusted bool
+	// replan, when set, says the plan came from a plan record and names
+	// the query to plan again from the whole repository after the answer.
+	replan *planQuery
+}
+
+// planQuery is what a plan is made for.
+type planQuery struct {
+	Path      string `json:"path"` // absolute
+	Component string `json:"component,omitempty"`
 }
 
 // Result is a devShell environment and how current it is.

@@ -150,6 +150,14 @@ func (s *Store) Put(key string, data []byte) error {
 	return nil
 }
 
+// Remove deletes the entry stored under key; a missing one is no error.
+func (s *Store) Remove(key string) error {
+	if err := os.Remove(s.path(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove an index entry: %w", err)
+	}
+	return nil
+}
+
 // touch marks an entry used, for trimming by age, at most once an hour.
 func touch(path string) {
 	if info, err := os.Stat(path); err == nil && time.Since(info.ModTime()) > time.Hour {
