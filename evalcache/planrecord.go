@@ -241,6 +241,7 @@ func (c *Cache) replan(ctx context.Context, job checkJob) {
 		return
 	}
 	if samePlan(fresh, used) {
+		c.log.Info("the recorded plan holds", "path", q.Path, "component", used.Component)
 		return
 	}
 	c.log.Info("the recorded plan was out of date; the next request evaluates the new one", "path", q.Path, "component", fresh.Component)
