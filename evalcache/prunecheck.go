@@ -235,12 +235,12 @@ func (c *Cache) check(ctx context.Context, job checkJob) {
 	if job.Replan != nil {
 		c.replan(ctx, job)
 	}
+	// Last: while the job file exists, its work is not done.
 	os.Remove(c.checkJobPath(job.Key))
 }
 
 // checkLocked is check for a caller holding the check's lock.
 func (c *Cache) checkLocked(ctx context.Context, job checkJob) {
-	defer os.Remove(c.checkJobPath(job.Key))
 	req := job.Request
 	if exists(c.verifiedPath(job.Key)) {
 		return
@@ -320,6 +320,7 @@ func (c *Cache) verifyPruning(ctx context.Context, req Request, entry string, re
 		return fmt.Sprintf("its pruning check did not run: %v", err)
 	}
 	defer unlock()
+	defer os.Remove(c.checkJobPath(key))
 	c.checkLocked(ctx, checkJob{Key: key, Dir: c.dir, DataDir: c.dataDir, Entry: entry, Evaluated: rec.Evaluated, Request: req,
 		Side: checkWhole, Known: outcome{DrvPath: rec.DrvPath}, Nix: c.nix, Timeout: c.run.timeout, IFD: c.ifd})
 	if exists(c.verifiedPath(key)) {
