@@ -165,9 +165,17 @@ func depPaths(deps []dep) []string {
 	return paths
 }
 
-// planFiles are the files a plan is made from.
+// planFiles are the files a plan is made from: the Nix files among those
+// the request names (the model reads nothing else; the others, sources
+// and data, are dependencies of the environment, not of the plan), and the
+// flake's own files.
 func planFiles(req Request, root string) []string {
-	files := append([]string{}, req.Files...)
+	var files []string
+	for _, f := range req.Files {
+		if strings.HasSuffix(f, ".nix") {
+			files = append(files, f)
+		}
+	}
 	if req.Pruned != nil {
 		files = append(files, req.Pruned.Modules...)
 	}

@@ -130,6 +130,8 @@ type processRepo struct {
 	warned string
 	cache  string // MONOFLAKE_CACHE_DIR
 	env    []string
+	// originals are files as they were before replaceIn first changed them.
+	originals map[string][]byte
 }
 
 // repository generates a committed repository of n components on the real
@@ -259,6 +261,23 @@ func (r *processRepo) appendTo(rel, line string) {
 	require.NoError(r.p.b, f.Close())
 }
 
+// replaceIn rewrites a file of the repository from the content it had
+// when first replaced in, with old replaced by new.
+func (r *processRepo) replaceIn(rel, old, new string) {
+	path := filepath.Join(r.repo.Root, rel)
+	if r.originals == nil {
+		r.originals = map[string][]byte{}
+	}
+	orig, ok := r.originals[path]
+	if !ok {
+		data, err := os.ReadFile(path)
+		require.NoError(r.p.b, err)
+		orig, r.originals[path] = data, data
+	}
+	require.Contains(r.p.b, string(orig), old)
+	require.NoError(r.p.b, os.WriteFile(path, []byte(strings.Replace(string(orig), old, new, 1)), 0o644))
+}
+
 // nixPrintDevEnv times `nix print-dev-env` of the component's shell after an
 // unrelated edit, a tracked file no shell reads: nix copies the tree into
 // the store again and its evaluation cache does not answer.
@@ -363,6 +382,22 @@ func BenchmarkProcess(b *testing.B) {
 			return u
 		})
 		bySize(b, "env after editing the component's package.nix", repos, edited)
+	})
+
+	// The same file edited where the model reads (a path to another file
+	// each time): the plan is made from the whole repository, through the
+	// index.
+	b.Run("EnvAfterFactsEdit", func(b *testing.B) {
+		round := 0
+		edited := eachSize(repos, func(r *processRepo) usage {
+			r.waitChecks()
+			round++
+			target := []string{"./package.nix", "./shell.nix"}[round%2]
+			r.replaceIn(filepath.Join(r.comp.Name, "nix", "package.nix"), "owner = meta.owner;", "owner = meta.owner; extraSource = "+target+";")
+			u, _ := r.monoflake("env", r.dir)
+			return u
+		})
+		bySize(b, "env after an edit of package.nix the model reads", repos, edited)
 	})
 
 	// Nothing cached at all: a repository's first run.
