@@ -100,16 +100,23 @@ func statFromInfo(info os.FileInfo) fileStat {
 	return st
 }
 
-// packKey names a repository's pack: its root, the facts' version and the
-// program that wrote them (a rebuilt monoflake may read files differently).
+// packKey names a repository's pack: its root and what read its files.
 func packKey(root string) string {
+	return indexcache.Key("pack", ReaderVersion(), root)
+}
+
+// ReaderVersion names what reads files into facts and models: the facts'
+// version and the program (a rebuilt monoflake may read files
+// differently). Results derived from the model and kept across processes
+// are stored under it.
+func ReaderVersion() string {
 	exe := "unknown"
 	if p, err := os.Executable(); err == nil {
 		if info, err := os.Stat(p); err == nil {
 			exe = fmt.Sprintf("%s\x00%d\x00%d", filepath.Clean(p), info.ModTime().UnixNano(), info.Size())
 		}
 	}
-	return indexcache.Key("pack", factsVersion, exe, root)
+	return factsVersion + "\x00" + exe
 }
 
 // readPackHeader returns the header of a repository's pack.

@@ -51,7 +51,7 @@ type planDir struct {
 }
 
 func planRecordKey(abs, component string, mode Mode) string {
-	return indexcache.Key("plan-record", cacheVersion, abs, component, string(mode))
+	return indexcache.Key("plan-record", cacheVersion, analysis.ReaderVersion(), abs, component, string(mode))
 }
 
 // recordedPlan is the stored plan for the query when everything it was
