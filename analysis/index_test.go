@@ -219,7 +219,7 @@ func TestStoredDiagnostics(t *testing.T) {
 	b := filepath.Join(root, "b/nix/outputs.nix")
 	// A non-ASCII comment before the reference: byte and UTF-16 columns differ.
 	require.NoError(t, os.WriteFile(b, []byte(`{ perSystem = { self', ... }: { packages.b = /* é */ self'.packages.ab; }; }`), 0o644))
-	_, ok := StoredDiagnostics(ctx, root, store)
+	_, ok := StoredDiagnostics(store, Prove(ctx, root, store))
 	require.False(t, ok, "nothing stored yet")
 	s, err := LoadWith(ctx, root, LoadOptions{Index: store})
 	require.NoError(t, err)
@@ -229,11 +229,22 @@ func TestStoredDiagnostics(t *testing.T) {
 	require.Equal(t, 0, want[0].Start.Line)
 	require.Equal(t, want[0].Start.Column-1, want[0].Start.UTF16Column, "é is two bytes, one UTF-16 unit")
 
-	got, ok := StoredDiagnostics(ctx, root, store)
+	got, ok := StoredDiagnostics(store, Prove(ctx, root, store))
 	require.True(t, ok)
 	require.Equal(t, want, got)
 
 	require.NoError(t, os.WriteFile(b, []byte(`{ perSystem = { self', ... }: { packages.b = self'.packages.a; }; }`), 0o644))
-	_, ok = StoredDiagnostics(ctx, root, store)
+	proof := Prove(ctx, root, store)
+	_, ok = StoredDiagnostics(store, proof)
 	require.False(t, ok, "an edit makes them stale")
+
+	// The load after a failed proof reuses its listing and reads the edit.
+	after, err := LoadWith(ctx, root, LoadOptions{Index: store, Proof: &proof})
+	require.NoError(t, err)
+	require.Empty(t, after.AllDiagnostics(), "the edited reference resolves")
+	fresh, err := LoadWith(ctx, root, LoadOptions{Index: store})
+	require.NoError(t, err)
+	require.Equal(t, fresh.ResultKey(), after.ResultKey())
+	require.Equal(t, fresh.Files(), after.Files())
+	require.True(t, Prove(ctx, root, store).Key != "", "the load brought the index up to date")
 }

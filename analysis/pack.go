@@ -204,35 +204,63 @@ func resultKey(root, config, listing string, files []packFile) string {
 // returned then), which callers store in the index themselves. It reads no
 // file but the configuration, and parses nothing.
 func Unchanged(ctx context.Context, dir string, store *indexcache.Store) (key string, ok bool) {
+	p := Prove(ctx, dir, store)
+	return p.Key, p.Key != ""
+}
+
+// A Proof is what checking a repository against the index found: the key
+// of its results when nothing changed since the index was written (see
+// Unchanged), and the listing the check made, which a load that follows
+// at once reuses (LoadOptions.Proof) instead of listing the repository a
+// second time.
+type Proof struct {
+	// Key is the result key of the unchanged repository; "" when something
+	// changed, or the index cannot tell.
+	Key    string
+	root   string
+	listed *listing
+}
+
+// listing is what listing a repository learned.
+type listing struct {
+	paths []string
+	stats map[string]fileStat
+	table *FSTable
+}
+
+// Prove checks the repository holding dir against the index.
+func Prove(ctx context.Context, dir string, store *indexcache.Store) Proof {
 	root, _, err := FindRoot(dir)
 	if err != nil {
-		return "", false
+		return Proof{}
 	}
 	h, ok := readPackHeader(store, root)
 	if !ok || h.Key == "" {
-		return "", false
+		return Proof{}
 	}
 	paths, stats, table, ok := quickListing(ctx, root, h)
 	if !ok {
 		if paths, stats, table, err = listFiles(ctx, root); err != nil {
-			return "", false
+			return Proof{}
 		}
 	}
-	listing := table.digest()
-	if listing != h.Listing || len(paths) != len(h.Files) {
-		return "", false
+	p := Proof{root: root, listed: &listing{paths: paths, stats: stats, table: table}}
+	listingDigest := table.digest()
+	if listingDigest != h.Listing || len(paths) != len(h.Files) {
+		return p
 	}
 	for i, st := range h.Files {
 		got, ok := listedStat(st.Path, stats)
 		if !ok || paths[i] != st.Path || got.size != st.Size || got.mtime != st.MTime || got.ino != st.Ino {
-			return "", false
+			return p
 		}
 	}
 	config, _ := os.ReadFile(filepath.Join(root, ConfigFile))
 	if configDigest(config) != h.ConfigDigest {
-		return "", false
+		return p
 	}
-	return h.Key, true
+	p.Key = h.Key
+	return p
 }
 
 // quickListing lists a git work tree from git's index alone, with the

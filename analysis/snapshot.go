@@ -105,6 +105,9 @@ type LoadOptions struct {
 	// are answered from it without being parsed, and it is brought up to
 	// date. nil reads every file.
 	Index *indexcache.Store
+	// Proof, when set, is a Prove of the same repository made just before:
+	// its listing is used instead of listing the repository again.
+	Proof *Proof
 }
 
 // LoadWith is Load with options.
@@ -115,11 +118,18 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 	}
 	// While nothing moved since the index was written, git's index alone
 	// lists the repository.
-	header, _ := readPackHeader(opts.Index, root)
-	paths, stats, table, quick := quickListing(ctx, root, header)
-	if !quick {
-		if paths, stats, table, err = listFiles(ctx, root); err != nil {
-			return nil, err
+	var paths []string
+	var stats map[string]fileStat
+	var table *FSTable
+	if p := opts.Proof; p != nil && p.listed != nil && p.root == root {
+		paths, stats, table = p.listed.paths, p.listed.stats, p.listed.table
+	} else {
+		header, _ := readPackHeader(opts.Index, root)
+		var quick bool
+		if paths, stats, table, quick = quickListing(ctx, root, header); !quick {
+			if paths, stats, table, err = listFiles(ctx, root); err != nil {
+				return nil, err
+			}
 		}
 	}
 	cfg, cfgErr := LoadConfig(root)

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"context"
 	"encoding/json"
 
 	"github.com/monoflake/monoflake/analysis/indexcache"
@@ -35,18 +34,14 @@ func storedDiagnosticsKey(resultKey string) string {
 	return indexcache.Key("diagnostics", factsVersion, resultKey)
 }
 
-// StoredDiagnostics returns the diagnostics stored for the repository
-// holding dir when it is as the index last saw it; ok is false otherwise,
-// and for a damaged entry.
-func StoredDiagnostics(ctx context.Context, dir string, store *indexcache.Store) (diags []StoredDiagnostic, ok bool) {
-	if store == nil {
+// StoredDiagnostics returns the diagnostics stored for a repository that
+// proof found unchanged (Prove), with their positions; ok is false when it
+// changed or nothing is stored.
+func StoredDiagnostics(store *indexcache.Store, proof Proof) (diags []StoredDiagnostic, ok bool) {
+	if store == nil || proof.Key == "" {
 		return nil, false
 	}
-	key, ok := Unchanged(ctx, dir, store)
-	if !ok {
-		return nil, false
-	}
-	data, ok := store.Get(storedDiagnosticsKey(key))
+	data, ok := store.Get(storedDiagnosticsKey(proof.Key))
 	if !ok || json.Unmarshal(data, &diags) != nil {
 		return nil, false
 	}

@@ -150,8 +150,9 @@ func (c *Cache) planWhole(ctx context.Context, abs, component string, mode Mode)
 	name := func(key string) string {
 		return indexcache.Key("plan", cacheVersion, key, abs, component, string(mode))
 	}
-	if key, ok := analysis.Unchanged(ctx, abs, c.index); ok {
-		if data, ok := c.index.Get(name(key)); ok {
+	proof := analysis.Prove(ctx, abs, c.index)
+	if proof.Key != "" {
+		if data, ok := c.index.Get(name(proof.Key)); ok {
 			var req Request
 			if json.Unmarshal(data, &req) == nil {
 				c.recordPlan(abs, component, mode, req, since)
@@ -159,7 +160,7 @@ func (c *Cache) planWhole(ctx context.Context, abs, component string, mode Mode)
 			}
 		}
 	}
-	s, err := analysis.LoadWith(ctx, abs, analysis.LoadOptions{Index: c.index})
+	s, err := analysis.LoadWith(ctx, abs, analysis.LoadOptions{Index: c.index, Proof: &proof})
 	if err != nil {
 		return Request{}, err
 	}

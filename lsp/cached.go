@@ -25,7 +25,7 @@ type cachedDiagnostics map[string][]protocol.Diagnostic
 // repository is as the index last saw it (analysis.StoredDiagnostics), in
 // the protocol's terms.
 func (s *session) readCachedDiagnostics(root string) (cachedDiagnostics, bool) {
-	stored, ok := analysis.StoredDiagnostics(s.ctx, root, s.index)
+	stored, ok := analysis.StoredDiagnostics(s.index, analysis.Prove(s.ctx, root, s.index))
 	if !ok {
 		return nil, false
 	}

@@ -22,11 +22,16 @@ import (
 // load indexes the repository containing dir and prints a warning when
 // there is no flake.
 func load(ctx context.Context, c *cli, dir string) (*analysis.Snapshot, bool) {
+	return loadAfter(ctx, c, dir, nil)
+}
+
+// loadAfter is load reusing the listing of a proof just made (nil: none).
+func loadAfter(ctx context.Context, c *cli, dir string, proof *analysis.Proof) (*analysis.Snapshot, bool) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(c.stderr, "monoflake: %s does not exist\n", dir)
 		return nil, false
 	}
-	s, err := analysis.LoadWith(ctx, dir, analysis.LoadOptions{Index: c.index()})
+	s, err := analysis.LoadWith(ctx, dir, analysis.LoadOptions{Index: c.index(), Proof: proof})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "monoflake: %v\n", err)
 		return nil, false
@@ -224,9 +229,10 @@ func runCheck(ctx context.Context, c *cli, args []string) int {
 // persistent index, at the cost of a stat per file.
 func checkResults(ctx context.Context, c *cli, dir string) ([]diagnosticJSON, bool) {
 	index := c.index()
-	stored, ok := analysis.StoredDiagnostics(ctx, dir, index)
+	proof := analysis.Prove(ctx, dir, index)
+	stored, ok := analysis.StoredDiagnostics(index, proof)
 	if !ok {
-		s, loaded := load(ctx, c, dir)
+		s, loaded := loadAfter(ctx, c, dir, &proof)
 		if !loaded {
 			return nil, false
 		}
