@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/monoflake/monoflake/analysis"
@@ -45,9 +46,43 @@ type planRecord struct {
 }
 
 // planDir is a directory whose Nix-relevant entries the plan depends on.
+// While its stats hold it is not listed (the root of a large monorepo has
+// thousands of entries); when they moved, its listing is compared.
 type planDir struct {
 	Path  string `json:"path"`
 	Names string `json:"names"` // digest of dirNames; "" when missing
+	MTime int64  `json:"mtime"` // 0: compare the listing
+	Inode uint64 `json:"inode"`
+}
+
+// newPlanDir records a directory's state now.
+func newPlanDir(path string, now time.Time) planDir {
+	d := planDir{Path: path}
+	info, err := os.Stat(path)
+	if err == nil {
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			d.Inode = uint64(st.Ino)
+		}
+		// A directory changed within a clock tick of now may change again
+		// with the same time: such a one is listed next time.
+		if mt := info.ModTime(); mt.Before(now.Add(-racyWindow)) {
+			d.MTime = mt.UnixNano()
+		}
+	}
+	d.Names = dirNames(path)
+	return d
+}
+
+// holds reports whether the directory has the entries it had.
+func (d planDir) holds() bool {
+	if d.MTime != 0 {
+		if info, err := os.Stat(d.Path); err == nil && info.ModTime().UnixNano() == d.MTime {
+			if st, ok := info.Sys().(*syscall.Stat_t); ok && uint64(st.Ino) == d.Inode {
+				return true
+			}
+		}
+	}
+	return dirNames(d.Path) == d.Names
 }
 
 func planRecordKey(abs, component string, mode Mode) string {
@@ -69,7 +104,7 @@ func (c *Cache) recordedPlan(abs, component string, mode Mode) (Request, bool) {
 		return Request{}, false
 	}
 	for _, d := range rec.Dirs {
-		if dirNames(d.Path) != d.Names {
+		if !d.holds() {
 			return Request{}, false
 		}
 	}
@@ -136,8 +171,9 @@ func (c *Cache) recordPlan(abs, component string, mode Mode, req Request, since 
 			rec.Facts[d.Path] = digest
 		}
 	}
+	now := time.Now()
 	for _, d := range ancestors(abs, root) {
-		rec.Dirs = append(rec.Dirs, planDir{Path: d, Names: dirNames(d)})
+		rec.Dirs = append(rec.Dirs, newPlanDir(d, now))
 	}
 	c.storePlanRecord(abs, component, mode, rec)
 }

@@ -306,6 +306,12 @@ func eachSize(repos []*processRepo, f func(*processRepo) usage) []fastest {
 	best := make([]fastest, len(repos))
 	for range processRuns {
 		for i, r := range repos {
+			// Every repository's detached work, not only this one's: the
+			// pruning check at 5,000 takes both cores for seconds, and
+			// would slow the next size's run, the smallest's first.
+			for _, o := range repos {
+				o.waitChecks()
+			}
 			best[i].add(f(r))
 		}
 	}
