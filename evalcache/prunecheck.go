@@ -151,8 +151,12 @@ func (c *Cache) checkNeeded(a *attempt, known outcome) checkSide {
 // one that starts it.
 const detachedVariable = "MONOFLAKE_CHECK_DETACHED"
 
-// startCheck writes the job and runs CheckCommand on it; the command
-// starts the check in a session of its own and returns at once.
+// startCheck writes the job and starts CheckCommand on it in a session of
+// its own (a terminal's Ctrl-C, a closed editor or direnv ending the hook's
+// process group does not reach it), its output in the checks log, and does
+// not wait for it: a goroutine reaps it, so a long-lived caller (the
+// language server) leaves no zombie, and one that exits first leaves it to
+// init.
 func (c *Cache) startCheck(job checkJob) error {
 	data, err := json.Marshal(job)
 	if err != nil {
@@ -162,20 +166,27 @@ func (c *Cache) startCheck(job checkJob) error {
 	if err := writeAtomic(path, data); err != nil {
 		return err
 	}
-	cmd := exec.Command(c.checkCommand[0], append(append([]string{}, c.checkCommand[1:]...), path)...)
-	out, err := cmd.CombinedOutput()
+	logFile, err := os.OpenFile(c.checkLogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return fmt.Errorf("%s: %w: %s", c.checkCommand[0], err, lastLine(out))
+		return fmt.Errorf("open the log of pruning checks: %w", err)
 	}
+	defer logFile.Close() // the check has its own descriptor once started
+	cmd := exec.Command(c.checkCommand[0], append(append([]string{}, c.checkCommand[1:]...), path)...)
+	cmd.Env = append(os.Environ(), detachedVariable+"=1")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the pruning check: %w", err)
+	}
+	go func() { _ = cmd.Wait() }()
 	return nil
 }
 
 // RunCheck runs the pruning check described by the job file at path; the
-// command named by Options.CheckCommand calls it. Called by an evaluating
-// process, it starts itself again (os.Args, the same command) in a new
-// session with its output in the cache folder's checks.log, and returns
-// at once: the evaluating process waits for nothing, and the check is no
-// child of its. In that second process it runs the check.
+// command named by Options.CheckCommand calls it, in the session
+// startCheck made for it. Called any other way (by hand, say), it starts
+// itself again (os.Args, the same command) in a session of its own with
+// its output in the cache folder's checks.log, and returns at once.
 func RunCheck(ctx context.Context, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
