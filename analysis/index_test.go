@@ -115,6 +115,43 @@ func TestIndexIgnoresDamagedPacks(t *testing.T) {
 	}
 }
 
+// A damaged shard of a pack costs only its files: they are parsed again,
+// the others come from the pack, and the shard is written again.
+func TestIndexIgnoresDamagedShards(t *testing.T) {
+	root, store := indexFixture(t)
+	ctx := context.Background()
+	want, err := Load(ctx, root)
+	require.NoError(t, err)
+	_, err = LoadWith(ctx, root, LoadOptions{Index: store})
+	require.NoError(t, err)
+	h, ok := readPackHeader(store, root)
+	require.True(t, ok)
+	require.Len(t, h.Shards, packShards)
+	victim := shardOf(h.Files[0].Path)
+	entry := store.PathOf(h.Shards[victim])
+	good, err := os.ReadFile(entry)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(entry, flip(good, len(good)-3), 0o644))
+
+	_, ok = Unchanged(ctx, root, store)
+	require.True(t, ok, "the header and the stats are whole: the repository is unchanged")
+	got, err := LoadWith(ctx, root, LoadOptions{Index: store})
+	require.NoError(t, err)
+	require.Equal(t, diagnosticsOf(want), diagnosticsOf(got))
+	parsed := 0
+	for _, p := range got.Files() {
+		if shardOf(p) == victim {
+			require.NotNil(t, got.files[p].tree, "%s came from the damaged shard", p)
+			parsed++
+		} else {
+			require.Nil(t, got.files[p].tree, "%s was parsed although its shard is whole", p)
+		}
+	}
+	require.Positive(t, parsed)
+	_, ok = store.Get(h.Shards[victim])
+	require.True(t, ok, "the shard was written again")
+}
+
 func flip(b []byte, i int) []byte {
 	out := append([]byte(nil), b...)
 	out[i] ^= 0x40

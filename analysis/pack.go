@@ -3,15 +3,19 @@ package analysis
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/gob"
-	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
+
+	"github.com/sourcegraph/conc"
+	"github.com/sourcegraph/conc/pool"
 
 	"github.com/monoflake/monoflake/analysis/indexcache"
 )
@@ -24,7 +28,7 @@ import (
 
 // factsVersion changes whenever facts or the way they are read change, so
 // that facts of another version are never read.
-const factsVersion = "facts-2"
+const factsVersion = "facts-3"
 
 // packHeader is stored apart from the facts, so that a process asking
 // only whether anything changed reads the stats and not the facts. It
@@ -41,7 +45,8 @@ type packHeader struct {
 	Listing      string
 	ConfigDigest string
 	Files        []packStat
-	Facts        string // the facts' entry
+	// Shards are the facts' entries, packShards of them (see readPack).
+	Shards []string
 	// Git says the listing came from git; Untracked are the untracked
 	// files it listed, and Dirs and Ignores the stats of the directories
 	// and of the ignore files then: while none changed, no untracked file
@@ -135,46 +140,125 @@ func readPackHeader(store *indexcache.Store, root string) (*packHeader, bool) {
 	return &h, true
 }
 
-// readPack returns the files of a repository's pack by path, and the key
-// it was written with; nothing when there is no pack, or it cannot be
-// decoded.
-func readPack(store *indexcache.Store, root string) (map[string]*packFile, string) {
-	h, ok := readPackHeader(store, root)
-	if !ok {
-		return nil, ""
-	}
-	data, ok := store.Get(h.Facts)
-	if !ok {
-		return nil, ""
-	}
-	var facts []*facts
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&facts); err != nil || len(facts) != len(h.Files) {
-		return nil, ""
-	}
-	out := make(map[string]*packFile, len(h.Files))
-	for i, st := range h.Files {
-		out[st.Path] = &packFile{Path: st.Path, Size: st.Size, MTime: st.MTime, Ino: st.Ino, Hash: st.Hash, Facts: facts[i]}
-	}
-	return out, h.Key
+// packShards is how many entries a pack's facts are split into, by the
+// hash of each file's path: an edit rewrites the shard of the edited file,
+// not the facts of every file, and a load decodes the shards in parallel.
+const packShards = 64
+
+func shardOf(path string) int {
+	h := fnv.New32a()
+	h.Write([]byte(path))
+	return int(h.Sum32() % packShards)
 }
 
-// writePack stores a repository's pack: the facts first, under the hash of
-// their content, then the header naming them.
-func writePack(store *indexcache.Store, h packHeader, files []packFile) error {
+// shardKey names a shard by what determines its facts: the program that
+// read them and each file's path and content, in the header's order.
+func shardKey(reader string, files []packStat) string {
+	parts := []string{"facts", reader}
+	for _, f := range files {
+		parts = append(parts, f.Path, f.Hash)
+	}
+	return indexcache.Key(parts...)
+}
+
+// packed is what readPack found: the files by path, the key the pack was
+// written with, and the shards that read back whole, which writePack need
+// not write again.
+type packed struct {
+	files  map[string]*packFile
+	key    string
+	shards map[string]bool
+}
+
+// readPack reads a repository's pack. A shard that is missing or cannot
+// be decoded costs only its files, which are read again; no header costs
+// all of them.
+func readPack(store *indexcache.Store, root string) packed {
+	h, ok := readPackHeader(store, root)
+	if !ok || len(h.Shards) != packShards {
+		return packed{}
+	}
+	byShard := make([][]packStat, packShards)
+	for _, st := range h.Files {
+		k := shardOf(st.Path)
+		byShard[k] = append(byShard[k], st)
+	}
+	reader := ReaderVersion()
+	decoded := make([][]*facts, packShards)
+	var wg conc.WaitGroup
+	var next atomic.Int64
+	for w := 0; w < min(runtime.GOMAXPROCS(0), packShards); w++ {
+		wg.Go(func() {
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= packShards {
+					return
+				}
+				if len(byShard[k]) == 0 || h.Shards[k] != shardKey(reader, byShard[k]) {
+					continue
+				}
+				data, ok := store.Get(h.Shards[k])
+				if !ok {
+					continue
+				}
+				var facts []*facts
+				if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&facts); err == nil && len(facts) == len(byShard[k]) {
+					decoded[k] = facts
+				}
+			}
+		})
+	}
+	wg.Wait()
+	out := packed{files: make(map[string]*packFile, len(h.Files)), key: h.Key, shards: map[string]bool{}}
+	for k, files := range byShard {
+		if decoded[k] == nil {
+			continue
+		}
+		out.shards[h.Shards[k]] = true
+		for i, st := range files {
+			out.files[st.Path] = &packFile{Path: st.Path, Size: st.Size, MTime: st.MTime, Ino: st.Ino, Hash: st.Hash, Facts: decoded[k][i]}
+		}
+	}
+	return out
+}
+
+// writePack stores a repository's pack: the shards first, each under the
+// key of what determines it (those in kept, which read back whole, are not
+// written again), then the header naming them.
+func writePack(store *indexcache.Store, h packHeader, files []packFile, kept map[string]bool) error {
 	h.Version = factsVersion
 	h.Files = make([]packStat, len(files))
-	facts := make([]*facts, len(files))
+	byShard := make([][]int, packShards)
 	for i, f := range files {
 		h.Files[i] = packStat{Path: f.Path, Size: f.Size, MTime: f.MTime, Ino: f.Ino, Hash: f.Hash}
-		facts[i] = f.Facts
+		k := shardOf(f.Path)
+		byShard[k] = append(byShard[k], i)
 	}
-	var body bytes.Buffer
-	if err := gob.NewEncoder(&body).Encode(facts); err != nil {
-		return err
+	h.Shards = make([]string, packShards)
+	reader := ReaderVersion()
+	p := pool.New().WithErrors().WithMaxGoroutines(runtime.GOMAXPROCS(0))
+	for k, idx := range byShard {
+		stats := make([]packStat, len(idx))
+		for j, i := range idx {
+			stats[j] = h.Files[i]
+		}
+		h.Shards[k] = shardKey(reader, stats)
+		if len(idx) == 0 || kept[h.Shards[k]] {
+			continue
+		}
+		p.Go(func() error {
+			facts := make([]*facts, len(idx))
+			for j, i := range idx {
+				facts[j] = files[i].Facts
+			}
+			var body bytes.Buffer
+			if err := gob.NewEncoder(&body).Encode(facts); err != nil {
+				return err
+			}
+			return store.Put(h.Shards[k], body.Bytes())
+		})
 	}
-	sum := sha256.Sum256(body.Bytes())
-	h.Facts = indexcache.Key("facts", hex.EncodeToString(sum[:]))
-	if err := store.Put(h.Facts, body.Bytes()); err != nil {
+	if err := p.Wait(); err != nil {
 		return err
 	}
 	var head bytes.Buffer

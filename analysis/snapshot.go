@@ -134,7 +134,8 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 	}
 	cfg, cfgErr := LoadConfig(root)
 	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths)), fs: table, pathsOnce: &sync.Once{}}
-	known, knownKey := readPack(opts.Index, root)
+	pack := readPack(opts.Index, root)
+	known, knownKey := pack.files, pack.key
 	files, entries, changed, err := indexFilesWith(ctx, paths, stats, known)
 	if err != nil {
 		return nil, err
@@ -160,7 +161,7 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 			h.Untracked, h.Dirs = listingStats(table, root)
 		}
 		// Losing this write costs the next process time, not answers.
-		_ = writePack(opts.Index, h, entries)
+		_ = writePack(opts.Index, h, entries, pack.shards)
 	}
 	s.model = resolve(s)
 	return s, nil
