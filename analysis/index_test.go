@@ -81,15 +81,23 @@ func TestIndexAnswersUnchangedFiles(t *testing.T) {
 	require.False(t, ok, "the configuration is part of the key")
 }
 
-// A corrupt, cut-short or foreign pack is ignored and rewritten, never
-// trusted.
-func TestIndexIgnoresDamagedPacks(t *testing.T) {
+// indexedFixture is indexFixture once indexed through its store, with the
+// snapshot a load without the index gives.
+func indexedFixture(t *testing.T) (string, *indexcache.Store, *Snapshot) {
 	root, store := indexFixture(t)
 	ctx := context.Background()
 	want, err := Load(ctx, root)
 	require.NoError(t, err)
 	_, err = LoadWith(ctx, root, LoadOptions{Index: store})
 	require.NoError(t, err)
+	return root, store, want
+}
+
+// A corrupt, cut-short or foreign pack is ignored and rewritten, never
+// trusted.
+func TestIndexIgnoresDamagedPacks(t *testing.T) {
+	root, store, want := indexedFixture(t)
+	ctx := context.Background()
 	entry := store.PathOf(packKey(root))
 	good, err := os.ReadFile(entry)
 	require.NoError(t, err)
@@ -118,12 +126,8 @@ func TestIndexIgnoresDamagedPacks(t *testing.T) {
 // A damaged shard of a pack costs only its files: they are parsed again,
 // the others come from the pack, and the shard is written again.
 func TestIndexIgnoresDamagedShards(t *testing.T) {
-	root, store := indexFixture(t)
+	root, store, want := indexedFixture(t)
 	ctx := context.Background()
-	want, err := Load(ctx, root)
-	require.NoError(t, err)
-	_, err = LoadWith(ctx, root, LoadOptions{Index: store})
-	require.NoError(t, err)
 	h, ok := readPackHeader(store, root)
 	require.True(t, ok)
 	require.Len(t, h.Shards, packShards)
