@@ -36,8 +36,7 @@ func trackedFiles(ctx context.Context, root string) []string {
 // commit; builtins.fetchGit needs one, so without it self is copied with
 // every file, as for a plain directory.
 func hasCommit(ctx context.Context, dir string) bool {
-	_, err := gitsafe.Output(ctx, dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-	return err == nil
+	return gitsafe.HasCommit(ctx, dir)
 }
 
 // workTreeTop returns the top of the git work tree holding dir, or "".
