@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,7 +117,7 @@ func (c *Cache) afterEvaluation(a *attempt, known outcome) {
 		return
 	}
 	if err := c.startCheck(job); err != nil {
-		c.log.Warn("cannot start the pruning check", "component", req.Component, "error", err)
+		c.log.Warn("cannot start the work after the answer (pruning check, planning again)", "component", req.Component, "error", err)
 	}
 }
 
@@ -147,10 +146,6 @@ func (c *Cache) checkNeeded(a *attempt, known outcome) checkSide {
 	return checkWhole
 }
 
-// detachedVariable marks the process that runs a check, as opposed to the
-// one that starts it.
-const detachedVariable = "MONOFLAKE_CHECK_DETACHED"
-
 // startCheck writes the job and starts CheckCommand on it in a session of
 // its own (a terminal's Ctrl-C, a closed editor or direnv ending the hook's
 // process group does not reach it), its output in the checks log, and does
@@ -172,7 +167,6 @@ func (c *Cache) startCheck(job checkJob) error {
 	}
 	defer logFile.Close() // the check has its own descriptor once started
 	cmd := exec.Command(c.checkCommand[0], append(append([]string{}, c.checkCommand[1:]...), path)...)
-	cmd.Env = append(os.Environ(), detachedVariable+"=1")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -184,9 +178,8 @@ func (c *Cache) startCheck(job checkJob) error {
 
 // RunCheck runs the pruning check described by the job file at path; the
 // command named by Options.CheckCommand calls it, in the session
-// startCheck made for it. Called any other way (by hand, say), it starts
-// itself again (os.Args, the same command) in a session of its own with
-// its output in the cache folder's checks.log, and returns at once.
+// startCheck made for it, and it runs the check where it is called,
+// logging to the cache folder's checks.log.
 func RunCheck(ctx context.Context, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -202,9 +195,6 @@ func RunCheck(ctx context.Context, path string) error {
 		return fmt.Errorf("open the log of pruning checks: %w", err)
 	}
 	defer logFile.Close()
-	if os.Getenv(detachedVariable) == "" {
-		return detach(logFile)
-	}
 	c, err := Open(Options{Dir: job.Dir, DataDir: job.DataDir, Nix: job.Nix, Timeout: job.Timeout,
 		AllowImportFromDerivation: job.IFD, Log: logFile})
 	if err != nil {
@@ -213,23 +203,6 @@ func RunCheck(ctx context.Context, path string) error {
 	defer c.Close()
 	c.check(ctx, job)
 	return nil
-}
-
-// detach starts this process's command once more, in a session of its own
-// (a terminal's Ctrl-C or a closed editor does not reach it) and returns.
-func detach(logFile io.Writer) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(exe, os.Args[1:]...)
-	cmd.Env = append(os.Environ(), detachedVariable+"=1")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the pruning check: %w", err)
-	}
-	return cmd.Process.Release()
 }
 
 // check runs a job: the pruning check, which compares both sides and
