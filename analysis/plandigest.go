@@ -1,10 +1,13 @@
 package analysis
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"reflect"
 
 	"github.com/monoflake/monoflake/analysis/syntax"
@@ -33,12 +36,36 @@ func FactsDigest(path string) (string, error) {
 	return factsDigest(f.facts)
 }
 
-// factsDigest hashes facts with every span set to zero. JSON writes map
-// keys in order, so equal facts give equal bytes; it sees the exported
-// fields, which are all the persistent index keeps of facts too.
+// FactsDigest is the package function's digest of a file of the
+// snapshot, from the facts the snapshot already holds (read from the
+// persistent index or parsed when it was loaded): a caller digesting the
+// files a plan was made from right after loading need not parse them
+// again. ok is false for a file the snapshot holds no facts of.
+func (s *Snapshot) FactsDigest(path string) (digest string, ok bool) {
+	f := s.files[filepath.Clean(path)]
+	if f == nil || f.facts == nil {
+		return "", false
+	}
+	d, err := factsDigest(f.facts)
+	return d, err == nil
+}
+
+// factsDigest hashes a copy of facts with every span set to zero. The copy
+// goes through gob, as facts kept in the persistent index did, so facts
+// just parsed and facts read back from the index digest alike (gob leaves
+// out empty slices and zero values). JSON then writes map keys in order,
+// so equal facts give equal bytes.
 func factsDigest(fs *facts) (string, error) {
-	zeroSpans(reflect.ValueOf(fs))
-	data, err := json.Marshal(fs)
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(fs); err != nil {
+		return "", fmt.Errorf("digest facts: %w", err)
+	}
+	var cp facts
+	if err := gob.NewDecoder(&buf).Decode(&cp); err != nil {
+		return "", fmt.Errorf("digest facts: %w", err)
+	}
+	zeroSpans(reflect.ValueOf(&cp))
+	data, err := json.Marshal(&cp)
 	if err != nil {
 		return "", fmt.Errorf("digest facts: %w", err)
 	}

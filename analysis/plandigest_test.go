@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -67,4 +68,25 @@ func TestFactsDigest(t *testing.T) {
 	}
 	_, err := FactsDigest(filepath.Join(t.TempDir(), "missing.nix"))
 	require.ErrorContains(t, err, "missing.nix")
+}
+
+// A snapshot's digests equal those of parsing the file, whether its facts
+// were parsed or read back from the persistent index.
+func TestSnapshotFactsDigest(t *testing.T) {
+	root, store, parsed := indexedFixture(t)
+	packed, err := LoadWith(context.Background(), root, LoadOptions{Index: store})
+	require.NoError(t, err)
+	require.NotEmpty(t, packed.Files())
+	for _, p := range packed.Files() {
+		require.Nil(t, packed.files[p].tree, "%s comes from the index", p)
+		want, err := FactsDigest(p)
+		require.NoError(t, err)
+		for name, s := range map[string]*Snapshot{"parsed": parsed, "from the index": packed} {
+			got, ok := s.FactsDigest(p)
+			require.True(t, ok)
+			require.Equal(t, want, got, "%s, %s", p, name)
+		}
+	}
+	_, ok := packed.FactsDigest(filepath.Join(root, "missing.nix"))
+	require.False(t, ok)
 }

@@ -155,7 +155,7 @@ func (c *Cache) planWhole(ctx context.Context, abs, component string, mode Mode)
 		if data, ok := c.index.Get(name(proof.Key)); ok {
 			var req Request
 			if json.Unmarshal(data, &req) == nil {
-				c.recordPlan(abs, component, mode, req, since)
+				c.recordPlan(abs, component, mode, req, since, nil)
 				return req, nil
 			}
 		}
@@ -169,7 +169,7 @@ func (c *Cache) planWhole(ctx context.Context, abs, component string, mode Mode)
 		if data, err := json.Marshal(req); err == nil {
 			_ = c.index.Put(name(s.ResultKey()), data) // losing it costs the next miss time
 		}
-		c.recordPlan(abs, component, mode, req, since)
+		c.recordPlan(abs, component, mode, req, since, s)
 	}
 	return req, err
 }

@@ -141,8 +141,10 @@ func (c *Cache) recordedPlan(abs, component string, mode Mode) (Request, bool) {
 
 // recordPlan stores req as the plan for the query, with the state of what
 // it was made from. since is when planning started: a file changed after
-// it may not be what the plan read, and nothing is stored then.
-func (c *Cache) recordPlan(abs, component string, mode Mode, req Request, since time.Time) {
+// it may not be what the plan read, and nothing is stored then. s, when
+// not nil, is the snapshot the plan was made from, whose facts digest the
+// files without parsing them again.
+func (c *Cache) recordPlan(abs, component string, mode Mode, req Request, since time.Time, s *analysis.Snapshot) {
 	if c.index == nil {
 		return
 	}
@@ -164,9 +166,15 @@ func (c *Cache) recordPlan(abs, component string, mode Mode, req Request, since 
 			return
 		}
 		if d.Hash != "" && strings.HasSuffix(d.Path, ".nix") && !textRead[d.Path] {
-			digest, err := analysis.FactsDigest(d.Path)
-			if err != nil {
-				return
+			digest, ok := "", false
+			if s != nil {
+				digest, ok = s.FactsDigest(d.Path)
+			}
+			if !ok {
+				var err error
+				if digest, err = analysis.FactsDigest(d.Path); err != nil {
+					return
+				}
 			}
 			rec.Facts[d.Path] = digest
 		}
