@@ -296,7 +296,7 @@ func (c *Cache) fetchRecord(ctx context.Context, a *attempt, tc teamCache, rPath
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(c.envPath(rec.DrvPath), data); err != nil {
+	if err := writeCacheFile(c.envPath(rec.DrvPath), data); err != nil {
 		return nil, fmt.Errorf("store the environment of %s: %w", req.Component, err)
 	}
 	pruneGenerations(profile)

@@ -124,7 +124,7 @@ func (c *Cache) nixVersion(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if known {
-		_ = writeAtomic(c.nixVersionPath(binary), []byte(v+"\n")) // losing it costs the next miss 20 ms
+		_ = writeCacheFile(c.nixVersionPath(binary), []byte(v+"\n")) // losing it costs the next miss 20 ms
 	}
 	c.mu.Lock()
 	c.version = v

@@ -1,6 +1,7 @@
 package evalcache
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -86,13 +87,16 @@ func (l layout) writeHelper() error {
 	return nil
 }
 
-// writePruned stores a pruned flake under its content hash, once.
+// writePruned stores a pruned flake under its content hash. A file found
+// there is used only when it holds that content: it was written without a
+// sync, and a power loss may have left it empty or cut short, which nix
+// would evaluate as another flake.
 func (l layout) writePruned(p *Pruned) (string, error) {
 	path := l.prunedPath(p)
-	if exists(path) {
+	if data, err := os.ReadFile(path); err == nil && bytes.Equal(data, p.FlakeSource) {
 		return path, nil
 	}
-	if err := writeAtomic(path, p.FlakeSource); err != nil {
+	if err := writeCacheFile(path, p.FlakeSource); err != nil {
 		return "", fmt.Errorf("write the pruned flake into the cache folder: %w", err)
 	}
 	return path, nil

@@ -139,7 +139,7 @@ func (c *Cache) environment(ctx context.Context, a *attempt, ev *evaluation) (*E
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(c.envPath(ev.drvPath), data); err != nil {
+	if err := writeCacheFile(c.envPath(ev.drvPath), data); err != nil {
 		return nil, fmt.Errorf("store the environment of %s: %w", a.req.Component, err)
 	}
 	pruneGenerations(profile)

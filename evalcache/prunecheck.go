@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -158,7 +159,7 @@ func (c *Cache) startCheck(job checkJob) error {
 		return err
 	}
 	path := c.checkJobPath(job.Key)
-	if err := writeAtomic(path, data); err != nil {
+	if err := writeCacheFile(path, data); err != nil {
 		return err
 	}
 	logFile, err := os.OpenFile(c.checkLogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -187,6 +188,12 @@ func RunCheck(ctx context.Context, path string) error {
 	}
 	var job checkJob
 	if err := json.Unmarshal(data, &job); err != nil {
+		// A job cut short (it is written without a sync) is never run;
+		// removing it keeps anything that waits for checks from waiting
+		// for it. Only a job file of a cache folder is removed.
+		if filepath.Base(filepath.Dir(path)) == "checks" && strings.HasSuffix(path, ".json") {
+			os.Remove(path)
+		}
 		return fmt.Errorf("read the pruning check %s: %w", path, err)
 	}
 	l := layout{dir: job.Dir}

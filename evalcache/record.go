@@ -175,13 +175,15 @@ func encodeRecord(r *record) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// writeRecord stores an entry durably: it is what a later process trusts.
+// writeRecord stores an entry. It is not synced: decodeRecord reads an
+// entry cut short or emptied by a power loss as none, so losing the write
+// costs an evaluation, never a wrong hit.
 func writeRecord(path string, r *record) error {
 	data, err := encodeRecord(r)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, data)
+	return writeCacheFile(path, data)
 }
 
 // refreshRecord rewrites an entry whose files were touched but not
@@ -192,7 +194,7 @@ func refreshRecord(path string, r *record) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(path, data, false)
+	return writeCacheFile(path, data)
 }
 
 // hashStrings is a short stable name for a tuple of strings.
@@ -208,9 +210,22 @@ func hashStrings(parts ...string) string {
 // writeAtomic writes data to a temporary file next to path, syncs it and
 // renames it into place: a reader sees the old or the new content, never a
 // mix, and neither a killed process nor a power loss leaves a file that
-// is cut short under the final name.
+// is cut short under the final name. It is for files whose mere presence
+// is trusted (a trust decision, a verdict of the pruning check).
 func writeAtomic(path string, data []byte) error {
 	return writeFile(path, data, true)
+}
+
+// writeCacheFile is writeAtomic without the sync, for files whose reader
+// tells a damaged copy from a good one and treats it as absent (an entry,
+// an environment, a check job, a pruned flake compared with what it should
+// hold). A killed process still leaves the old or the new content; a
+// power loss may leave an empty or cut-short file, which costs an
+// evaluation. The syncs cost 1-5 ms each on the answer of every miss,
+// where nix has just written to the disk, as the Go build cache and gopls'
+// file cache found before: neither syncs, both check what they read.
+func writeCacheFile(path string, data []byte) error {
+	return writeFile(path, data, false)
 }
 
 func writeFile(path string, data []byte, durable bool) error {

@@ -1,6 +1,8 @@
 package evalcache
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -107,5 +109,52 @@ func TestLookupByPath(t *testing.T) {
 			require.Equal(t, tt.shell, req.Shell, tt.path)
 			require.Equal(t, tt.shell, res.Env.Variables["SHELL_NAME"].Value, tt.path)
 		}
+	}
+}
+
+// Files written without a sync may be found empty, cut short or filled
+// with zeros after a power loss; each reader takes such a file for none
+// (or writes it again), never for content.
+func TestUnsyncedFilesAfterAPowerLoss(t *testing.T) {
+	rec := &record{Root: "/r", Component: "b", ComponentDir: "/r/b", Shell: "b", System: "x86_64-linux", Mode: Scoped,
+		NixVersion: "2.8.0", DrvPath: "/nix/store/x.drv", DepCount: 1, Deps: []dep{{Path: "/r/a.nix", Size: 10, MTime: 1, Inode: 2, Hash: "abc"}}}
+	entry, err := encodeRecord(rec)
+	require.NoError(t, err)
+	env := []byte(`{"bashFunctions": {}, "variables": {"A": {"type": "exported", "value": "1"}}}`)
+	_, err = ParseEnvironment(env)
+	require.NoError(t, err)
+	pruned := &Pruned{FlakeSource: []byte("{ outputs = _: { }; }\n")}
+
+	damage := map[string]func([]byte) []byte{
+		"empty":       func([]byte) []byte { return nil },
+		"cut short":   func(d []byte) []byte { return d[:len(d)/2] },
+		"zero-filled": func(d []byte) []byte { return make([]byte, len(d)) },
+	}
+	for name, damaged := range damage {
+		t.Run(name, func(t *testing.T) {
+			_, err := decodeRecord("entry", damaged(entry))
+			require.Error(t, err, "an entry")
+			_, err = ParseEnvironment(damaged(env))
+			require.Error(t, err, "an environment")
+
+			l := layout{dir: t.TempDir()}
+			path, err := l.writePruned(pruned)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(path, damaged(pruned.FlakeSource), 0o600))
+			again, err := l.writePruned(pruned)
+			require.NoError(t, err)
+			require.Equal(t, path, again)
+			got, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, string(pruned.FlakeSource), string(got), "a damaged pruned flake is written again")
+
+			job := l.checkJobPath("k")
+			data, err := json.Marshal(checkJob{Dir: l.dir, Key: "k"})
+			require.NoError(t, err)
+			require.NoError(t, os.MkdirAll(filepath.Dir(job), 0o755))
+			require.NoError(t, os.WriteFile(job, damaged(data), 0o600))
+			require.Error(t, RunCheck(context.Background(), job))
+			require.NoFileExists(t, job, "a damaged job is removed, so nothing waits for it")
+		})
 	}
 }

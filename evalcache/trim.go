@@ -18,7 +18,7 @@ func (c *Cache) TrimIfDue() error {
 	if info, err := os.Stat(stamp); err == nil && time.Since(info.ModTime()) < trimInterval {
 		return nil
 	}
-	if err := writeAtomic(stamp, []byte(time.Now().UTC().Format(time.RFC3339)+"\n")); err != nil {
+	if err := writeCacheFile(stamp, []byte(time.Now().UTC().Format(time.RFC3339)+"\n")); err != nil {
 		return err
 	}
 	return c.Trim()
