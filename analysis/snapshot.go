@@ -121,10 +121,11 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 	var paths []string
 	var stats map[string]fileStat
 	var table *FSTable
+	var header *packHeader
 	if p := opts.Proof; p != nil && p.listed != nil && p.root == root {
-		paths, stats, table = p.listed.paths, p.listed.stats, p.listed.table
+		paths, stats, table, header = p.listed.paths, p.listed.stats, p.listed.table, p.header
 	} else {
-		header, _ := readPackHeader(opts.Index, root)
+		header, _ = readPackHeader(opts.Index, root)
 		var quick bool
 		if paths, stats, table, quick = quickListing(ctx, root, header); !quick {
 			if paths, stats, table, err = listFiles(ctx, root); err != nil {
@@ -134,7 +135,7 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 	}
 	cfg, cfgErr := LoadConfig(root)
 	s := &Snapshot{Root: root, HasFlake: hasFlake, Config: cfg, ConfigErr: cfgErr, files: make(map[string]*File, len(paths)), fs: table, pathsOnce: &sync.Once{}}
-	pack := readPack(opts.Index, root)
+	pack := readPack(opts.Index, root, header)
 	known, knownKey := pack.files, pack.key
 	files, entries, changed, err := indexFilesWith(ctx, paths, stats, known)
 	if err != nil {

@@ -1,6 +1,8 @@
 package indexcache
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,6 +27,10 @@ func TestPutGet(t *testing.T) {
 	require.Equal(t, "newer", string(got))
 	// Keys of different parts never collide, however the parts split.
 	require.NotEqual(t, Key("ab", "c"), Key("a", "bc"))
+	// The hashed text is "LEN:PART;" per part, as indexes written before
+	// expect.
+	sum := sha256.Sum256([]byte("2:ab;1:c;0:;"))
+	require.Equal(t, hex.EncodeToString(sum[:]), Key("ab", "c", ""))
 }
 
 // A damaged or foreign entry is a miss, never another answer.
