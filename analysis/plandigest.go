@@ -13,16 +13,19 @@ import (
 	"github.com/monoflake/monoflake/analysis/syntax"
 )
 
-// FactsDigest digests what the model reads in one Nix file, leaving out
-// where in the text it says it. Two versions of a file with the same
-// digest tell the model the same things (the same modules, imports,
-// outputs, references and paths, the same errors), so everything the model
-// derives from facts alone is the same for both, such as which files a
-// component's evaluation needs; what derives from the text itself (a
-// flake.nix rewritten by PrunedFlake, the positions of diagnostics) may
-// differ. An edit inside a derivation's body, a comment or a reformatting
-// keeps the digest. It reads and parses the file: this is the edge.
-func FactsDigest(path string) (string, error) {
+// PlanDigest digests what a plan of any component may depend on in one
+// Nix file: its facts, leaving out where in the text they are, and leaving
+// out the paths the file uses without importing them (a src, a patch, a
+// readFile). Those feed diagnostics, document links and navigation only:
+// the model's components, module lists and evaluated files, and a
+// component's closure, follow imported paths alone. Two versions of a file
+// with the same digest therefore give the same components, dependencies,
+// closures and module lists, and so the same plans; what derives from the
+// text itself (a flake.nix rewritten by PrunedFlake) or from the other
+// paths (which diagnostics there are, and where) may differ. An edit inside
+// a derivation's body, a comment, a reformatting or a new src keeps the
+// digest. It reads and parses the file: this is the edge.
+func PlanDigest(path string) (string, error) {
 	src, err := readNixFile(path)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", path, err)
@@ -33,29 +36,29 @@ func FactsDigest(path string) (string, error) {
 	if f.facts == nil {
 		return "", fmt.Errorf("read %s: %w", path, f.Err)
 	}
-	return factsDigest(f.facts)
+	return planDigest(f.facts)
 }
 
-// FactsDigest is the package function's digest of a file of the
-// snapshot, from the facts the snapshot already holds (read from the
-// persistent index or parsed when it was loaded): a caller digesting the
-// files a plan was made from right after loading need not parse them
-// again. ok is false for a file the snapshot holds no facts of.
-func (s *Snapshot) FactsDigest(path string) (digest string, ok bool) {
+// PlanDigest is the package function's digest of a file of the snapshot,
+// from the facts the snapshot already holds (read from the persistent
+// index or parsed when it was loaded): a caller digesting the files a plan
+// was made from right after loading need not parse them again. ok is false
+// for a file the snapshot holds no facts of.
+func (s *Snapshot) PlanDigest(path string) (digest string, ok bool) {
 	f := s.files[filepath.Clean(path)]
 	if f == nil || f.facts == nil {
 		return "", false
 	}
-	d, err := factsDigest(f.facts)
+	d, err := planDigest(f.facts)
 	return d, err == nil
 }
 
-// factsDigest hashes a copy of facts with every span set to zero. The copy
-// goes through gob, as facts kept in the persistent index did, so facts
-// just parsed and facts read back from the index digest alike (gob leaves
-// out empty slices and zero values). JSON then writes map keys in order,
-// so equal facts give equal bytes.
-func factsDigest(fs *facts) (string, error) {
+// planDigest hashes a copy of facts with every span set to zero and only
+// the imported paths. The copy goes through gob, as facts kept in the
+// persistent index did, so facts just parsed and facts read back from the
+// index digest alike (gob leaves out empty slices and zero values). JSON
+// then writes map keys in order, so equal facts give equal bytes.
+func planDigest(fs *facts) (string, error) {
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(fs); err != nil {
 		return "", fmt.Errorf("digest facts: %w", err)
@@ -64,6 +67,13 @@ func factsDigest(fs *facts) (string, error) {
 	if err := gob.NewDecoder(&buf).Decode(&cp); err != nil {
 		return "", fmt.Errorf("digest facts: %w", err)
 	}
+	imported := cp.Paths[:0]
+	for _, p := range cp.Paths {
+		if p.Import {
+			imported = append(imported, p)
+		}
+	}
+	cp.Paths = imported
 	zeroSpans(reflect.ValueOf(&cp))
 	data, err := json.Marshal(&cp)
 	if err != nil {

@@ -133,6 +133,14 @@ func TestPlanRecord(t *testing.T) {
 		{"a closure file edited where the model reads nothing", func(t *testing.T, root string) {
 			editFile(t, filepath.Join(root, "backend", "nix", "outputs.nix"), `name = "backend-1.4.0"`, `name = "backend-1.5.0"`)
 		}, true},
+		{"a closure file given paths it uses without importing them", func(t *testing.T, root string) {
+			editFile(t, filepath.Join(root, "backend", "nix", "outputs.nix"), "cargoToml = ../Cargo.toml;",
+				"cargoToml = ../Cargo.toml; patches = [ ../src ]; motd = builtins.readFile ../Cargo.toml;")
+		}, true},
+		{"a closure file given a path it imports", func(t *testing.T, root string) {
+			editFile(t, filepath.Join(root, "backend", "nix", "outputs.nix"), "cargoToml = ../Cargo.toml;",
+				"cargoToml = ../Cargo.toml; extra = builtins.typeOf (import ../../nix/pkgs.nix);")
+		}, false},
 		{"a closure file edited where the model reads", func(t *testing.T, root string) {
 			editFile(t, filepath.Join(root, "backend", "nix", "outputs.nix"), "buildInputs = [ self'.packages.backend ]", "buildInputs = [ self'.packages.frontend ]")
 		}, false},

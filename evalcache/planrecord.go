@@ -37,10 +37,10 @@ import (
 type planRecord struct {
 	Request Request `json:"request"`
 	Files   []dep   `json:"files"` // files, and missing files, the plan was made from
-	// Facts digests what the model read in each Nix file of Files
-	// (analysis.FactsDigest) but the root flake.nix, whose text the pruned
+	// Facts digests what a plan may depend on in each Nix file of Files
+	// (analysis.PlanDigest) but the root flake.nix, whose text the pruned
 	// flake is made of: an edit that keeps it (a derivation's body, a
-	// comment) keeps the plan, for a parse of the edited file.
+	// comment, a new src) keeps the plan, for a parse of the edited file.
 	Facts map[string]string `json:"facts,omitempty"`
 	Dirs  []planDir         `json:"dirs"`
 }
@@ -129,7 +129,7 @@ func (c *Cache) recordedPlan(abs, component string, mode Mode) (Request, bool) {
 		return Request{}, false
 	}
 	for _, path := range edited {
-		if got, err := analysis.FactsDigest(path); err != nil || got != rec.Facts[path] {
+		if got, err := analysis.PlanDigest(path); err != nil || got != rec.Facts[path] {
 			return Request{}, false
 		}
 	}
@@ -168,11 +168,11 @@ func (c *Cache) recordPlan(abs, component string, mode Mode, req Request, since 
 		if d.Hash != "" && strings.HasSuffix(d.Path, ".nix") && !textRead[d.Path] {
 			digest, ok := "", false
 			if s != nil {
-				digest, ok = s.FactsDigest(d.Path)
+				digest, ok = s.PlanDigest(d.Path)
 			}
 			if !ok {
 				var err error
-				if digest, err = analysis.FactsDigest(d.Path); err != nil {
+				if digest, err = analysis.PlanDigest(d.Path); err != nil {
 					return
 				}
 			}

@@ -390,20 +390,21 @@ func BenchmarkProcess(b *testing.B) {
 		bySize(b, "env after editing the component's package.nix", repos, edited)
 	})
 
-	// The same file edited where the model reads (a path to another file
-	// each time): the plan is made from the whole repository, through the
-	// index.
+	// The same file edited where a plan may look (an import of another
+	// file each time): the plan is made from the whole repository, through
+	// the index. (A path it uses without importing it keeps the plan, as a
+	// comment does.)
 	b.Run("EnvAfterFactsEdit", func(b *testing.B) {
 		round := 0
 		edited := eachSize(repos, func(r *processRepo) usage {
 			r.waitChecks()
 			round++
 			target := []string{"./package.nix", "./shell.nix"}[round%2]
-			r.replaceIn(filepath.Join(r.comp.Name, "nix", "package.nix"), "owner = meta.owner;", "owner = meta.owner; extraSource = "+target+";")
+			r.replaceIn(filepath.Join(r.comp.Name, "nix", "package.nix"), "owner = meta.owner;", "owner = meta.owner; extraSource = builtins.typeOf (import "+target+");")
 			u, _ := r.monoflake("env", r.dir)
 			return u
 		})
-		bySize(b, "env after an edit of package.nix the model reads", repos, edited)
+		bySize(b, "env after an edit of package.nix a plan may depend on", repos, edited)
 	})
 
 	// Nothing cached at all: a repository's first run.
