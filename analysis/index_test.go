@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -24,9 +25,25 @@ func indexFixture(t *testing.T) (root string, store *indexcache.Store) {
 	write("flake.nix", `{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [ ./a/nix/outputs.nix ./b/nix/outputs.nix ]; }; }`)
 	write("a/nix/outputs.nix", `{ perSystem = { pkgs, ... }: { packages.a = pkgs.hello; }; }`)
 	write("b/nix/outputs.nix", `{ perSystem = { self', ... }: { packages.b = self'.packages.ab; }; }`)
+	age(t, root)
 	store, err := indexcache.Open(t.TempDir())
 	require.NoError(t, err)
 	return root, store
+}
+
+// age sets back the times of everything below root by a minute: files a
+// test has just written would otherwise lie within a clock tick of the
+// index that reads them, which then compares them by content next time
+// (see racyWindow) instead of proving them unchanged by their stats.
+func age(t *testing.T, root string) {
+	t.Helper()
+	past := time.Now().Add(-time.Minute)
+	require.NoError(t, filepath.WalkDir(root, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chtimes(p, past, past)
+	}))
 }
 
 func diagnosticsOf(s *Snapshot) []string {
@@ -205,6 +222,40 @@ func waitWrites(t *testing.T, store *indexcache.Store, n int) {
 	}
 }
 
+// A file rewritten within a clock tick of being indexed can keep its size
+// and time; the index then compares it by content, and reads the new
+// content, where trusting the stats would answer with the old facts.
+func TestIndexRacilyCleanFiles(t *testing.T) {
+	root, store := indexFixture(t)
+	ctx := context.Background()
+	b := filepath.Join(root, "b/nix/outputs.nix")
+	before := `{ perSystem = { self', ... }: { packages.b = self'.packages.ab; }; }`
+	after := `{ perSystem = { self', ... }: { packages.b = self'.packages.a_; }; }`
+	require.Len(t, after, len(before))
+	require.NoError(t, os.WriteFile(b, []byte(before), 0o644))
+	first, err := LoadWith(ctx, root, LoadOptions{Index: store})
+	require.NoError(t, err)
+	require.Len(t, first.AllDiagnostics(), 1)
+	info, err := os.Stat(b)
+	require.NoError(t, err)
+	// The same size, the same inode, the time the index saw.
+	require.NoError(t, os.WriteFile(b, []byte(after), 0o644))
+	require.NoError(t, os.Chtimes(b, info.ModTime(), info.ModTime()))
+	_, ok := Unchanged(ctx, root, store)
+	require.False(t, ok, "a racily clean file proves nothing by its stats")
+	second, err := LoadWith(ctx, root, LoadOptions{Index: store})
+	require.NoError(t, err)
+	require.Len(t, second.AllDiagnostics(), 1)
+	require.Contains(t, second.AllDiagnostics()[0].Message, "a_", "the rewritten content is read")
+
+	// Once the time lies well before the index read it, its stats prove it.
+	age(t, root)
+	_, err = LoadWith(ctx, root, LoadOptions{Index: store})
+	require.NoError(t, err)
+	_, ok = Unchanged(ctx, root, store)
+	require.True(t, ok)
+}
+
 // In a git work tree, Unchanged lists from git's index alone while no
 // directory and no ignore file changed, and still sees every change that
 // matters: a new untracked file, a removed one, an ignore rule.
@@ -220,6 +271,7 @@ func TestUnchangedInAGitWorkTree(t *testing.T) {
 	git("add", "-A")
 	git("commit", "-qm", "x")
 	require.NoError(t, os.WriteFile(filepath.Join(root, "a", "untracked.nix"), []byte("{ }"), 0o644))
+	age(t, root)
 	s, err := LoadWith(ctx, root, LoadOptions{Index: store})
 	require.NoError(t, err)
 	h, ok := readPackHeader(store, s.Root)
@@ -242,6 +294,7 @@ func TestUnchangedInAGitWorkTree(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.change()
+			age(t, root)
 			_, ok := Unchanged(ctx, root, store)
 			require.False(t, ok)
 			_, err := LoadWith(ctx, root, LoadOptions{Index: store})
@@ -260,6 +313,7 @@ func TestStoredDiagnostics(t *testing.T) {
 	b := filepath.Join(root, "b/nix/outputs.nix")
 	// A non-ASCII comment before the reference: byte and UTF-16 columns differ.
 	require.NoError(t, os.WriteFile(b, []byte(`{ perSystem = { self', ... }: { packages.b = /* é */ self'.packages.ab; }; }`), 0o644))
+	age(t, root)
 	_, ok := StoredDiagnostics(store, Prove(ctx, root, store))
 	require.False(t, ok, "nothing stored yet")
 	s, err := LoadWith(ctx, root, LoadOptions{Index: store})
@@ -275,6 +329,7 @@ func TestStoredDiagnostics(t *testing.T) {
 	require.Equal(t, want, got)
 
 	require.NoError(t, os.WriteFile(b, []byte(`{ perSystem = { self', ... }: { packages.b = self'.packages.a; }; }`), 0o644))
+	age(t, root)
 	proof := Prove(ctx, root, store)
 	_, ok = StoredDiagnostics(store, proof)
 	require.False(t, ok, "an edit makes them stale")

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/sourcegraph/conc"
 	"github.com/sourcegraph/conc/pool"
@@ -72,6 +73,24 @@ type packFile struct {
 	Ino   uint64
 	Hash  string
 	Facts *facts
+}
+
+// racyWindow is how close to the moment a file was read its modification
+// time may be for its stats to still prove its content later: file systems
+// stamp times with a coarse clock (a few milliseconds on Linux), so a file
+// written again within a tick of being read can keep its size and time.
+// Like git's "racily clean" index entries, such a file is stored without
+// its time and compared by content next time (a read and a hash, not a
+// parse); so is a folder listed within a tick of its last change.
+const racyWindow = 20 * time.Millisecond
+
+// settled is mtime, or 0 (which no file has) when it lies within
+// racyWindow of at, the moment the file or folder was read.
+func settled(mtime int64, at time.Time) int64 {
+	if mtime >= at.Add(-racyWindow).UnixNano() {
+		return 0
+	}
+	return mtime
 }
 
 // fileStat is what identifies a file's content without reading it.
@@ -317,6 +336,7 @@ type listing struct {
 	paths []string
 	stats map[string]fileStat
 	table *FSTable
+	at    time.Time // when the listing started
 }
 
 // Prove checks the repository holding dir against the index.
@@ -329,13 +349,14 @@ func Prove(ctx context.Context, dir string, store *indexcache.Store) Proof {
 	if !ok || h.Key == "" {
 		return Proof{}
 	}
+	listedAt := time.Now()
 	paths, stats, table, ok := quickListing(ctx, root, h)
 	if !ok {
 		if paths, stats, table, err = listFiles(ctx, root); err != nil {
 			return Proof{}
 		}
 	}
-	p := Proof{root: root, listed: &listing{paths: paths, stats: stats, table: table}, header: h}
+	p := Proof{root: root, listed: &listing{paths: paths, stats: stats, table: table, at: listedAt}, header: h}
 	listingDigest := table.digest()
 	if listingDigest != h.Listing || len(paths) != len(h.Files) {
 		return p
@@ -401,8 +422,10 @@ func statAny(path string) (fileStat, bool) {
 }
 
 // listingStats records what quickListing needs: the untracked files, and
-// the stats of every directory and ignore file of the listing.
-func listingStats(table *FSTable, root string) (untracked []string, dirs []packStat) {
+// the stats of every directory and ignore file of the listing, which
+// started at listedAt (a folder changed within a tick of it is listed
+// again next time).
+func listingStats(table *FSTable, root string, listedAt time.Time) (untracked []string, dirs []packStat) {
 	for p, e := range table.files {
 		if !e.tracked {
 			untracked = append(untracked, p)
@@ -421,7 +444,7 @@ func listingStats(table *FSTable, root string) (untracked []string, dirs []packS
 	sort.Strings(watched)
 	for _, p := range watched {
 		if st, ok := statAny(p); ok {
-			dirs = append(dirs, packStat{Path: p, Size: st.size, MTime: st.mtime, Ino: st.ino})
+			dirs = append(dirs, packStat{Path: p, Size: st.size, MTime: settled(st.mtime, listedAt), Ino: st.ino})
 		} else {
 			dirs = append(dirs, packStat{Path: p, MTime: -1})
 		}

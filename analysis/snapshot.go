@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sourcegraph/conc/pool"
 
@@ -32,6 +33,9 @@ type File struct {
 	// facts came from the persistent index is not parsed to answer what
 	// the facts answer.
 	lazy *lazyTree
+	// hash is the sha256 of the content the facts were read from, for a
+	// file loaded from disk ("" for an editor's buffer).
+	hash string
 }
 
 // lazyTree reads and parses a file once, on demand, and only if its
@@ -122,8 +126,9 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 	var stats map[string]fileStat
 	var table *FSTable
 	var header *packHeader
+	listedAt := time.Now()
 	if p := opts.Proof; p != nil && p.listed != nil && p.root == root {
-		paths, stats, table, header = p.listed.paths, p.listed.stats, p.listed.table, p.header
+		paths, stats, table, header, listedAt = p.listed.paths, p.listed.stats, p.listed.table, p.header, p.listed.at
 	} else {
 		header, _ = readPackHeader(opts.Index, root)
 		var quick bool
@@ -159,7 +164,7 @@ func LoadWith(ctx context.Context, dir string, opts LoadOptions) (*Snapshot, err
 	if opts.Index != nil && (changed || len(entries) != len(known) || knownKey != s.resultKey) {
 		h := packHeader{Root: root, Key: s.resultKey, Listing: listing, ConfigDigest: config, Git: table.Git()}
 		if h.Git {
-			h.Untracked, h.Dirs = listingStats(table, root)
+			h.Untracked, h.Dirs = listingStats(table, root, listedAt)
 		}
 		// Losing this write costs the next process time, not answers.
 		_ = writePack(opts.Index, h, entries, pack.shards)
@@ -179,6 +184,9 @@ func (s *Snapshot) ResultKey() string { return s.resultKey }
 // holds stats the listing learned. It returns the files, the pack entries
 // to keep, and whether any entry changed.
 func indexFilesWith(ctx context.Context, paths []string, listed map[string]fileStat, known map[string]*packFile) ([]*File, []packFile, bool, error) {
+	// Files are read after this: one whose time is this close to it is
+	// stored without its time (see racyWindow).
+	readAt := time.Now()
 	out := make([]*File, len(paths))
 	entries := make([]*packFile, len(paths))
 	fresh := make([]bool, len(paths))
@@ -213,7 +221,7 @@ func indexFilesWith(ctx context.Context, paths []string, listed map[string]fileS
 					continue
 				}
 				hash := contentHash(src)
-				e := &packFile{Path: path, Size: st.size, MTime: st.mtime, Ino: st.ino, Hash: hash}
+				e := &packFile{Path: path, Size: st.size, MTime: settled(st.mtime, readAt), Ino: st.ino, Hash: hash}
 				if k := known[path]; k != nil && k.Hash == hash {
 					e.Facts = k.Facts
 					out[i] = fromPack(path, e)
@@ -222,6 +230,7 @@ func indexFilesWith(ctx context.Context, paths []string, listed map[string]fileS
 						parser = syntax.NewParser()
 					}
 					out[i] = indexFile(parser, path, src, true)
+					out[i].hash = hash
 					e.Facts = out[i].facts
 				}
 				if out[i].facts != nil && statOK {
@@ -262,7 +271,18 @@ func (s *Snapshot) readsMissing() bool {
 // fromPack is a file answered from the persistent index: its facts, and a
 // tree read only if a feature asks for it.
 func fromPack(path string, e *packFile) *File {
-	return &File{Path: path, facts: e.Facts, lazy: &lazyTree{read: func() ([]byte, error) { return readNixFile(path) }, hash: e.Hash}}
+	return &File{Path: path, facts: e.Facts, hash: e.Hash, lazy: &lazyTree{read: func() ([]byte, error) { return readNixFile(path) }, hash: e.Hash}}
+}
+
+// ContentHash is the sha256 (in hex) of the content a file's facts were
+// read from, when the snapshot loaded it from disk: a caller that hashes
+// the file later learns whether what it holds is what the model read.
+func (s *Snapshot) ContentHash(path string) (string, bool) {
+	f := s.files[filepath.Clean(path)]
+	if f == nil || f.hash == "" {
+		return "", false
+	}
+	return f.hash, true
 }
 
 // indexFile parses one file (from src when given, else from disk).

@@ -196,6 +196,36 @@ func TestPlanRecord(t *testing.T) {
 	}
 }
 
+// A plan made right after a save (the file's time within a clock tick of
+// the plan) is recorded all the same: the record pairs the file with the
+// content the plan was made from, and compares it by content next time.
+func TestPlanRecordAfterASave(t *testing.T) {
+	root := copyFixture(t, "monorepo")
+	c, err := Open(Options{Dir: t.TempDir(), DataDir: t.TempDir()})
+	require.NoError(t, err)
+	ctx := context.Background()
+	backend := filepath.Join(root, "backend")
+	_, err = c.plan(ctx, backend, "", Scoped)
+	require.NoError(t, err)
+	outputs := filepath.Join(root, "backend", "nix", "outputs.nix")
+	editFile(t, outputs, "buildInputs = [ self'.packages.backend ]", "buildInputs = [ self'.packages.frontend ]")
+	saved, err := c.plan(ctx, backend, "", Scoped)
+	require.NoError(t, err)
+	require.Nil(t, saved.replan, "the edit changed what a plan depends on: planned whole")
+	info, err := os.Stat(outputs)
+	require.NoError(t, err)
+	require.Less(t, time.Since(info.ModTime()), time.Second, "the save is recent")
+
+	again, ok := c.recordedPlan(backend, "", Scoped)
+	require.True(t, ok, "the whole plan was recorded")
+	require.True(t, samePlan(saved, again))
+	// Rewritten within the tick to other content the model reads: the
+	// record compares by content and does not hold.
+	editFile(t, outputs, "buildInputs = [ self'.packages.frontend ]", "buildInputs = [ self'.packages.backend ]")
+	_, ok = c.recordedPlan(backend, "", Scoped)
+	require.False(t, ok)
+}
+
 // A damaged or foreign plan record is a miss, never a plan.
 func TestPlanRecordDamaged(t *testing.T) {
 	root := copyFixture(t, "monorepo")

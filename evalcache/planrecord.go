@@ -162,7 +162,7 @@ func (c *Cache) recordPlan(abs, component string, mode Mode, req Request, since 
 		if d.Dir || d.Link {
 			return // not a plain Nix file: leave such a plan to the whole proof
 		}
-		if d.Hash != "" && d.changed >= since.Add(-racyWindow).UnixNano() {
+		if d.Hash != "" && d.changed >= since.Add(-racyWindow).UnixNano() && !readBy(s, d) {
 			return
 		}
 		if d.Hash != "" && strings.HasSuffix(d.Path, ".nix") && !textRead[d.Path] {
@@ -184,6 +184,20 @@ func (c *Cache) recordPlan(abs, component string, mode Mode, req Request, since 
 		rec.Dirs = append(rec.Dirs, newPlanDir(d, now))
 	}
 	c.storePlanRecord(abs, component, mode, rec)
+}
+
+// readBy reports whether the snapshot a plan was made from read the
+// content a dependency now has. Such a file may have changed just before
+// the plan (a save right before the prompt), or during it and back: the
+// plan was made from the content the record pairs with it either way.
+// Other files changed since planning started may be newer than what the
+// plan read, and keep the plan from being recorded.
+func readBy(s *analysis.Snapshot, d dep) bool {
+	if s == nil {
+		return false
+	}
+	hash, ok := s.ContentHash(d.Path)
+	return ok && hash == d.Hash
 }
 
 // storePlanRecord writes a plan record; its files' recent times are
