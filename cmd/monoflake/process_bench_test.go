@@ -390,10 +390,34 @@ func BenchmarkProcess(b *testing.B) {
 		bySize(b, "env after editing the component's package.nix", repos, edited)
 	})
 
+	// The same file's attribute that holds a path it uses without
+	// importing it pointed at another file each time, which no plan looks
+	// at: the record's plan stands, for a parse of the file. (The attribute
+	// is added first, unmeasured: a new attribute name is a name of the
+	// scope callPackage'd files may take, which a plan does depend on.)
+	b.Run("EnvAfterPathEdit", func(b *testing.B) {
+		pathTo := func(r *processRepo, target string) {
+			r.replaceIn(filepath.Join(r.comp.Name, "nix", "package.nix"), "owner = meta.owner;", "owner = meta.owner; extraSource = "+target+";")
+		}
+		for _, r := range repos {
+			r.waitChecks()
+			pathTo(r, "./package.nix")
+			r.monoflake("env", r.dir)
+		}
+		turn := map[*processRepo]int{}
+		edited := eachSize(repos, func(r *processRepo) usage {
+			r.waitChecks()
+			turn[r]++ // each repository's first turn changes the path the warm-up set
+			pathTo(r, []string{"./package.nix", "./shell.nix"}[turn[r]%2])
+			u, _ := r.monoflake("env", r.dir)
+			return u
+		})
+		bySize(b, "env after a path package.nix does not import is changed", repos, edited)
+	})
+
 	// The same file edited where a plan may look (an import of another
 	// file each time): the plan is made from the whole repository, through
-	// the index. (A path it uses without importing it keeps the plan, as a
-	// comment does.)
+	// the index.
 	b.Run("EnvAfterFactsEdit", func(b *testing.B) {
 		round := 0
 		edited := eachSize(repos, func(r *processRepo) usage {
