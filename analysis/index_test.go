@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/monoflake/monoflake/analysis/analysistest"
 	"github.com/monoflake/monoflake/analysis/indexcache"
 )
 
@@ -25,25 +25,10 @@ func indexFixture(t *testing.T) (root string, store *indexcache.Store) {
 	write("flake.nix", `{ outputs = i: i.flake-parts.lib.mkFlake { } { imports = [ ./a/nix/outputs.nix ./b/nix/outputs.nix ]; }; }`)
 	write("a/nix/outputs.nix", `{ perSystem = { pkgs, ... }: { packages.a = pkgs.hello; }; }`)
 	write("b/nix/outputs.nix", `{ perSystem = { self', ... }: { packages.b = self'.packages.ab; }; }`)
-	age(t, root)
+	analysistest.Age(t, root)
 	store, err := indexcache.Open(t.TempDir())
 	require.NoError(t, err)
 	return root, store
-}
-
-// age sets back the times of everything below root by a minute: files a
-// test has just written would otherwise lie within a clock tick of the
-// index that reads them, which then compares them by content next time
-// (see racyWindow) instead of proving them unchanged by their stats.
-func age(t *testing.T, root string) {
-	t.Helper()
-	past := time.Now().Add(-time.Minute)
-	require.NoError(t, filepath.WalkDir(root, func(p string, _ os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Chtimes(p, past, past)
-	}))
 }
 
 func diagnosticsOf(s *Snapshot) []string {
@@ -249,7 +234,7 @@ func TestIndexRacilyCleanFiles(t *testing.T) {
 	require.Contains(t, second.AllDiagnostics()[0].Message, "a_", "the rewritten content is read")
 
 	// Once the time lies well before the index read it, its stats prove it.
-	age(t, root)
+	analysistest.Age(t, root)
 	_, err = LoadWith(ctx, root, LoadOptions{Index: store})
 	require.NoError(t, err)
 	_, ok = Unchanged(ctx, root, store)
@@ -271,7 +256,7 @@ func TestUnchangedInAGitWorkTree(t *testing.T) {
 	git("add", "-A")
 	git("commit", "-qm", "x")
 	require.NoError(t, os.WriteFile(filepath.Join(root, "a", "untracked.nix"), []byte("{ }"), 0o644))
-	age(t, root)
+	analysistest.Age(t, root)
 	s, err := LoadWith(ctx, root, LoadOptions{Index: store})
 	require.NoError(t, err)
 	h, ok := readPackHeader(store, s.Root)
@@ -294,7 +279,7 @@ func TestUnchangedInAGitWorkTree(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.change()
-			age(t, root)
+			analysistest.Age(t, root)
 			_, ok := Unchanged(ctx, root, store)
 			require.False(t, ok)
 			_, err := LoadWith(ctx, root, LoadOptions{Index: store})
@@ -313,7 +298,7 @@ func TestStoredDiagnostics(t *testing.T) {
 	b := filepath.Join(root, "b/nix/outputs.nix")
 	// A non-ASCII comment before the reference: byte and UTF-16 columns differ.
 	require.NoError(t, os.WriteFile(b, []byte(`{ perSystem = { self', ... }: { packages.b = /* é */ self'.packages.ab; }; }`), 0o644))
-	age(t, root)
+	analysistest.Age(t, root)
 	_, ok := StoredDiagnostics(store, Prove(ctx, root, store))
 	require.False(t, ok, "nothing stored yet")
 	s, err := LoadWith(ctx, root, LoadOptions{Index: store})
@@ -329,7 +314,7 @@ func TestStoredDiagnostics(t *testing.T) {
 	require.Equal(t, want, got)
 
 	require.NoError(t, os.WriteFile(b, []byte(`{ perSystem = { self', ... }: { packages.b = self'.packages.a; }; }`), 0o644))
-	age(t, root)
+	analysistest.Age(t, root)
 	proof := Prove(ctx, root, store)
 	_, ok = StoredDiagnostics(store, proof)
 	require.False(t, ok, "an edit makes them stale")

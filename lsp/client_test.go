@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
+
+	"github.com/monoflake/monoflake/analysis/analysistest"
 )
 
 // testTimeout bounds every wait of a test, so a server that hangs fails
@@ -303,5 +305,6 @@ func brokenMonorepo(t *testing.T) (root, frontend string, broken []byte) {
 	text = strings.Replace(text, `FRONTEND_PORT = "3000";`, `FRONTEND_PORT = ;`, 1)
 	require.NotEqual(t, string(data), text)
 	require.NoError(t, os.WriteFile(frontend, []byte(text), 0o644))
+	analysistest.Age(t, root)
 	return root, frontend, []byte(text)
 }
