@@ -67,13 +67,7 @@ func planDigest(fs *facts) (string, error) {
 	if err := gob.NewDecoder(&buf).Decode(&cp); err != nil {
 		return "", fmt.Errorf("digest facts: %w", err)
 	}
-	imported := cp.Paths[:0]
-	for _, p := range cp.Paths {
-		if p.Import {
-			imported = append(imported, p)
-		}
-	}
-	cp.Paths = imported
+	cp.Paths = importedPaths(cp.Paths)
 	zeroSpans(reflect.ValueOf(&cp))
 	data, err := json.Marshal(&cp)
 	if err != nil {
@@ -81,6 +75,18 @@ func planDigest(fs *facts) (string, error) {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// importedPaths are the paths a file imports, the only ones a plan can
+// depend on (see PlanDigest).
+func importedPaths(paths []pathFact) []pathFact {
+	var out []pathFact
+	for _, p := range paths {
+		if p.Import {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 var spanType = reflect.TypeOf(syntax.Span{})

@@ -124,12 +124,7 @@ func TestPlansIgnoreUnimportedPaths(t *testing.T) {
 					continue
 				}
 				facts := *f.facts
-				facts.Paths = nil
-				for _, path := range f.facts.Paths {
-					if path.Import {
-						facts.Paths = append(facts.Paths, path)
-					}
-				}
+				facts.Paths = importedPaths(f.facts.Paths)
 				removed += len(f.facts.Paths) - len(facts.Paths)
 				file := *f
 				file.facts = &facts

@@ -39,11 +39,10 @@ type File struct {
 }
 
 // lazyTree reads and parses a file once, on demand, and only if its
-// content is still the content its facts were read from.
+// content is still the content its facts were read from (File.hash).
 type lazyTree struct {
 	once sync.Once
 	read func() ([]byte, error)
-	hash string // of the content the facts describe
 	tree *syntax.Tree
 }
 
@@ -59,7 +58,7 @@ func (f *File) Tree() *syntax.Tree {
 	l := f.lazy
 	l.once.Do(func() {
 		src, err := l.read()
-		if err != nil || contentHash(src) != l.hash {
+		if err != nil || contentHash(src) != f.hash {
 			return
 		}
 		p := syntax.NewParser()
@@ -271,7 +270,7 @@ func (s *Snapshot) readsMissing() bool {
 // fromPack is a file answered from the persistent index: its facts, and a
 // tree read only if a feature asks for it.
 func fromPack(path string, e *packFile) *File {
-	return &File{Path: path, facts: e.Facts, hash: e.Hash, lazy: &lazyTree{read: func() ([]byte, error) { return readNixFile(path) }, hash: e.Hash}}
+	return &File{Path: path, facts: e.Facts, hash: e.Hash, lazy: &lazyTree{read: func() ([]byte, error) { return readNixFile(path) }}}
 }
 
 // ContentHash is the sha256 (in hex) of the content a file's facts were
